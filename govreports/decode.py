@@ -1,0 +1,91 @@
+"""Bytes → text, with the encoding detected from the bytes (never assumed), or a quarantine reason.
+
+Reason codes: ``empty``, ``binary``, ``undecodable``, ``too_large``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_BINARY_MAGIC = (b"%PDF", b"PK\x03\x04", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\xd0\xcf\x11\xe0", b"\x1f\x8b", b"7z\xbc\xaf")
+
+
+class Undecodable(Exception):
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    encoding: str
+
+
+def _plausible(text: str) -> bool:
+    if not text.strip():
+        return False
+    sample = text[:20_000]
+    controls = len(_CONTROL.findall(sample))
+    return controls <= max(2, len(sample) // 200)
+
+
+def decode(data: bytes, *, max_bytes: int | None = None) -> Decoded:
+    """Decode report bytes: BOMs first, then strict UTF-8, UTF-16 without BOM, then GB18030."""
+    if max_bytes is not None and len(data) > max_bytes:
+        raise Undecodable("too_large", f"{len(data)} bytes exceeds the limit of {max_bytes}")
+    if not data.strip():
+        raise Undecodable("empty", "the file is empty or holds only white space")
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError as error:
+                raise Undecodable("undecodable", f"{encoding} BOM but invalid bytes: {error}") from None
+            if not text.strip():
+                raise Undecodable("empty", "the file holds only a byte-order mark")
+            return Decoded(text, encoding.replace("-sig", ""))
+    head = data[:8]
+    if any(head.startswith(magic) for magic in _BINARY_MAGIC):
+        raise Undecodable("binary", f"binary file (magic {head[:4]!r})")
+    sample = data[:4000]
+    zeros_even = sample[0::2].count(0)
+    zeros_odd = sample[1::2].count(0)
+    if zeros_odd > len(sample) // 8 and zeros_even < zeros_odd // 4:
+        try:
+            return _checked(data.decode("utf-16-le"), "utf-16-le")
+        except (UnicodeDecodeError, Undecodable):
+            pass
+    if zeros_even > len(sample) // 8 and zeros_odd < zeros_even // 4:
+        try:
+            return _checked(data.decode("utf-16-be"), "utf-16-be")
+        except (UnicodeDecodeError, Undecodable):
+            pass
+    if b"\x00" in sample:
+        raise Undecodable("binary", "NUL bytes in a file that is not UTF-16")
+    try:
+        return _checked(data.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError as error:
+        raise Undecodable("undecodable", f"neither UTF-8, UTF-16 nor GB18030: {error}") from None
+    decoded = _checked(text, "gb18030")
+    # GB18030 maps almost any byte pair to some character: demand real Chinese text, not noise.
+    cjk = len(_CJK.findall(text[:20_000]))
+    common = sum(text.count(ch) for ch in "的政府信息公开年报告")
+    if cjk and common * 50 < cjk:
+        raise Undecodable("undecodable", "bytes decode as GB18030 only to implausible text")
+    return decoded
+
+
+def _checked(text: str, encoding: str) -> Decoded:
+    if not _plausible(text):
+        raise Undecodable("binary", f"decodes as {encoding} but is mostly control characters")
+    return Decoded(text, encoding)

@@ -1,0 +1,171 @@
+"""Parse one raw report into the record of CONTRACT.md.
+
+``parse_bytes`` never raises on bad input: whatever cannot be read becomes a quarantined record with a
+machine-readable ``reason``.  The parser is pure Python and imports no orchestration code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from govreports import __version__
+from govreports.decode import Undecodable, decode
+from govreports.htmltext import to_plain_text
+from govreports.parser.metadata import extract_metadata
+from govreports.parser.sections import extract_sections
+from govreports.parser.tables import ParsedCell, TableReader
+from govreports.rules import check_report, prove_blank_zeros
+from govreports.spec import load_spec
+
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+_WS = re.compile(r"\s+")
+_REPORT_WORDS = re.compile(r"政府信息公开|政务公开")
+_REPORT_KIND = re.compile(r"年度报告|年报|工作报告")
+
+
+def report_id_for(text: str) -> str:
+    """Stable id: sha256 of the NFKC-normalised text with white space removed (layout-independent)."""
+    normalised = _WS.sub("", unicodedata.normalize("NFKC", text))
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()[:32]
+
+
+def _source(path: str | None, data: bytes, fmt: str | None) -> dict[str, Any]:
+    return {"path": path, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), "format": fmt}
+
+
+def quarantined(path: str | None, data: bytes, reason: str, message: str, fmt: str | None = None) -> dict[str, Any]:
+    return {
+        "report_id": None,
+        "status": "quarantined",
+        "reason": reason,
+        "message": message,
+        "parser_version": __version__,
+        "source": _source(path, data, fmt),
+        "metadata": None,
+        "active_disclosure": [],
+        "applications": [],
+        "appeals": [],
+        "sections": [],
+        "findings": [],
+    }
+
+
+def _active_cell(cell: ParsedCell) -> dict[str, Any]:
+    out = {"item": cell.key, "metric": cell.column, "value": cell.value, "raw": cell.raw, "unit": cell.unit,
+           "line": cell.line}
+    if cell.ambiguous:
+        out["ambiguous"] = True
+    return out
+
+
+def _application_cell(cell: ParsedCell) -> dict[str, Any]:
+    out = {"row": cell.key, "applicant": cell.column, "value": cell.value, "raw": cell.raw, "line": cell.line}
+    if cell.ambiguous:
+        out["ambiguous"] = True
+    return out
+
+
+def _appeal_cell(cell: ParsedCell) -> dict[str, Any]:
+    out = {"proceeding": cell.key, "outcome": cell.column, "value": cell.value, "raw": cell.raw, "line": cell.line}
+    if cell.ambiguous:
+        out["ambiguous"] = True
+    return out
+
+
+def parse_text(text: str, *, path: str | None = None, data: bytes | None = None, fmt: str = "text",
+               encoding: str | None = None) -> dict[str, Any]:
+    spec = load_spec()
+    raw_bytes = data if data is not None else text.encode("utf-8")
+    plain, detected = to_plain_text(text)
+    fmt = detected if fmt == "text" else fmt
+    plain = plain.replace("\r\n", "\n").replace("\r", "\n")
+    reader = TableReader(plain, spec)
+    tables = reader.read()
+    metadata = extract_metadata(reader.view.text)
+    has_tables = tables.template is not None
+    if not has_tables and not (_REPORT_WORDS.search(plain[:50_000]) and _REPORT_KIND.search(plain[:50_000])):
+        return quarantined(path, raw_bytes, "not_a_report",
+                           "no standard tables and no mention of a government information disclosure report", fmt)
+    sections = extract_sections(reader.view.text)
+    findings: list[dict[str, Any]] = []
+    template = tables.template
+    if template is None:
+        template = "pre2019" if (metadata.report_year or 9999) <= 2018 else None
+    for code, message in metadata.notes:
+        findings.append({"rule": code, "severity": spec.severity(code), "message": message, "cells": []})
+    if tables.template and metadata.report_year:
+        expected = "2019" if metadata.report_year <= 2020 else "2021"
+        if metadata.report_year <= 2018 or expected != tables.template:
+            findings.append({"rule": "template_mismatch", "severity": spec.severity("template_mismatch"),
+                             "message": f"report year {metadata.report_year} but tables follow the {tables.template} template",
+                             "cells": []})
+    findings.extend(tables.findings)
+    for table in ("applications", "appeals"):
+        findings.extend(prove_blank_zeros(tables.cells[table], table))
+    findings.extend(check_report(tables.template, tables.cells, spec))
+    found_numbers = {s.number for s in sections}
+    for section in spec.sections:
+        if section.number not in found_numbers:
+            findings.append({"rule": "missing_section", "severity": spec.severity("missing_section"),
+                             "message": f"section {section.number} ({section.zh}) not found", "cells": []})
+    missing_tables = [t for t in ("active_disclosure", "applications", "appeals") if not tables.cells[t]]
+    if not has_tables:
+        status, reason = "partial", "no_standard_tables"
+    elif missing_tables:
+        status, reason = "partial", "missing_table"
+    else:
+        status, reason = "parsed", None
+    spans = {name: {"start_line": s.start_line, "end_line": s.end_line, "start_offset": s.start, "end_offset": s.end}
+             for name, s in tables.spans.items()}
+    return {
+        "report_id": report_id_for(plain),
+        "status": status,
+        "reason": reason,
+        "parser_version": __version__,
+        "source": {**_source(path, raw_bytes, fmt), "encoding": encoding},
+        "metadata": {
+            "agency": metadata.agency,
+            "report_year": metadata.report_year,
+            "template": template,
+            "published_on": metadata.published_on,
+            "index_number": metadata.index_number,
+            "region": None,
+            "title": metadata.title,
+        },
+        "layout": {"flattened": tables.flattened, "tables": spans},
+        "active_disclosure": [_active_cell(c) for c in tables.cells["active_disclosure"]],
+        "applications": [_application_cell(c) for c in tables.cells["applications"]],
+        "appeals": [_appeal_cell(c) for c in tables.cells["appeals"]],
+        "sections": [{"number": s.number, "title": s.title, "text": s.text} for s in sections],
+        "findings": findings,
+    }
+
+
+def parse_bytes(data: bytes, path: str | None = None, *, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, Any]:
+    """Parse raw bytes of any supported text format; bad input yields a quarantined record, never an exception."""
+    try:
+        decoded = decode(data, max_bytes=max_bytes)
+    except Undecodable as error:
+        return quarantined(path, data, error.reason, error.detail)
+    try:
+        return parse_text(decoded.text, path=path, data=data, encoding=decoded.encoding)
+    except RecursionError as error:  # pathological nesting in hostile HTML
+        return quarantined(path, data, "parser_error", f"{type(error).__name__}: {error}")
+    except Exception as error:  # noqa: BLE001 - one bad file must never stop a run; the reason says what broke
+        return quarantined(path, data, "parser_error", f"{type(error).__name__}: {error}")
+
+
+def parse_path(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            return quarantined(str(path), b"", "too_large", f"{size} bytes exceeds the limit of {max_bytes}")
+        data = path.read_bytes()
+    except OSError as error:
+        return quarantined(str(path), b"", "unreadable", f"{type(error).__name__}: {error}")
+    return parse_bytes(data, str(path), max_bytes=max_bytes)

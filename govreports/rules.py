@@ -1,0 +1,119 @@
+"""The template's per-report consistency rules (R1–R5) over parsed cells, and blank cells proven zero.
+
+What belongs here: arithmetic over one report's cells.  Cross-report and cross-year rules (X1–X3) live in
+``govreports.checks``; they need several reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from govreports.parser.tables import ParsedCell
+from govreports.spec import Spec, load_spec
+
+APPLICANT_PARTS = ("natural_person", "commercial_enterprise", "research_institution", "social_welfare_organization",
+                   "legal_service_organization", "other_organization")
+OUTCOME_PARTS = ("upheld", "corrected", "other", "pending")
+_NOT_OUTCOMES = {"new_received", "carried_over", "total_processed", "carried_forward"}
+
+
+def _finding(spec: Spec, rule: str, message: str, cells: Iterable[str], expected: object, actual: object) -> dict:
+    return {"rule": rule, "severity": spec.severity(rule), "message": message, "cells": list(cells),
+            "expected": expected, "actual": actual}
+
+
+class _Grid:
+    """Cells of one table by (key, column); a missing or ambiguous cell makes a sum unknown (None)."""
+
+    def __init__(self, cells: Iterable[ParsedCell]) -> None:
+        self.cells = {(c.key, c.column): c for c in cells}
+
+    def get(self, key: str, column: str) -> float | None:
+        cell = self.cells.get((key, column))
+        if cell is None or cell.ambiguous:
+            return None
+        if cell.value is None:
+            return 0 if (cell.raw or "").strip() in ("", "-", "/", "—") else None
+        return cell.value
+
+    def total(self, pairs: Iterable[tuple[str, str]]) -> float | None:
+        values = [self.get(k, c) for k, c in pairs]
+        if any(v is None for v in values):
+            return None
+        return sum(values)  # type: ignore[arg-type]
+
+
+def prove_blank_zeros(cells: list[ParsedCell], table: str) -> list[dict]:
+    """Blank cells whose row total is printed and already met by the printed cells must be zero (cells are
+    non-negative): give them value 0 and say so.  Rows whose arithmetic does not close are left alone."""
+    spec = load_spec()
+    findings: list[dict] = []
+    groups: dict[str, list[ParsedCell]] = {}
+    for cell in cells:
+        groups.setdefault(cell.key, []).append(cell)
+    total_column = "total"
+    for key, row in groups.items():
+        parts = [c for c in row if c.column != total_column]
+        totals = [c for c in row if c.column == total_column]
+        if not totals or totals[0].value is None or totals[0].ambiguous or any(c.ambiguous for c in parts):
+            continue
+        blanks = [c for c in parts if c.value is None and c.raw == ""]
+        printed = [c.value for c in parts if c.value is not None]
+        if not blanks or len(blanks) + len(printed) != len(parts) or sum(printed) != totals[0].value:
+            continue
+        for cell in blanks:
+            index = cells.index(cell)
+            cells[index] = replace(cell, value=0, notes=(*cell.notes, "blank_as_zero"))
+        findings.append({"rule": "blank_as_zero", "severity": spec.severity("blank_as_zero"),
+                         "message": f"{table} {key or ''}: {len(blanks)} blank cell(s) proven zero by the row total",
+                         "cells": [c.ref for c in blanks]})
+    return findings
+
+
+def check_report(template: str | None, cells: dict[str, list[ParsedCell]], spec: Spec | None = None) -> list[dict]:
+    spec = spec or load_spec()
+    findings: list[dict] = []
+    apps = _Grid(cells.get("applications", []))
+    if apps.cells and template in ("2019", "2021"):
+        rows = [r.code for r in spec.rows_for(template)]
+        outcome_rows = [r for r in rows if r not in _NOT_OUTCOMES]
+        for row in rows:
+            parts = apps.total((row, c) for c in APPLICANT_PARTS)
+            total = apps.get(row, "total")
+            if parts is not None and total is not None and parts != total:
+                findings.append(_finding(spec, "R3", f"{row}: applicant columns sum to {parts}, 总计 printed {total}",
+                                         [f"applications:{row}:{c}" for c in (*APPLICANT_PARTS, "total")], parts, total))
+        for column in (*APPLICANT_PARTS, "total"):
+            left = apps.total([("new_received", column), ("carried_over", column)])
+            right = apps.total([("total_processed", column), ("carried_forward", column)])
+            if left is not None and right is not None and left != right:
+                findings.append(_finding(
+                    spec, "R1", f"{column}: 一+二 = {left} but 三（七）+四 = {right}",
+                    [f"applications:{r}:{column}" for r in ("new_received", "carried_over", "total_processed",
+                                                             "carried_forward")], left, right))
+            outcomes = apps.total((r, column) for r in outcome_rows)
+            total = apps.get("total_processed", column)
+            if outcomes is not None and total is not None and outcomes != total:
+                findings.append(_finding(spec, "R2", f"{column}: handling outcomes sum to {outcomes}, （七）总计 printed {total}",
+                                         [f"applications:{r}:{column}" for r in (*outcome_rows, "total_processed")],
+                                         outcomes, total))
+    appeals = _Grid(cells.get("appeals", []))
+    for proceeding in spec.proceedings:
+        parts = appeals.total((proceeding, o) for o in OUTCOME_PARTS)
+        total = appeals.get(proceeding, "total")
+        if parts is not None and total is not None and parts != total:
+            findings.append(_finding(spec, "R4", f"{proceeding}: outcomes sum to {parts}, 总计 printed {total}",
+                                     [f"appeals:{proceeding}:{o}" for o in (*OUTCOME_PARTS, "total")], parts, total))
+    for table, table_cells in cells.items():
+        for cell in table_cells:
+            if cell.value is None:
+                continue
+            kind = spec.metrics[cell.column].kind if table == "active_disclosure" else "count"
+            negative = cell.value < 0 and kind != "signed_count"
+            fractional = kind != "amount" and cell.value != int(cell.value)
+            if negative or fractional:
+                findings.append(_finding(spec, "R5", f"{cell.ref}: {cell.raw!r} is not a {'non-negative ' if negative else ''}"
+                                         f"{'integer' if kind != 'amount' else 'amount'}", [cell.ref],
+                                         "non-negative integer" if kind != "amount" else "non-negative amount", cell.value))
+    return findings

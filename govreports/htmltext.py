@@ -21,11 +21,15 @@ _SKIP_TAGS = {"script", "style", "noscript", "head", "select", "option", "button
 
 
 def looks_like_html(text: str) -> bool:
+    if "<" not in text:
+        return False
     return len(_HTML_HINT.findall(text[:200_000])) >= 3
 
 
 def embedded_html(text: str) -> str | None:
     """The page held in a JavaScript ``content = "..."`` string, if the text is such a script."""
+    if "content" not in text:
+        return None
     match = _JS_CONTENT.search(text)
     if not match:
         return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 # Full-width ASCII (U+FF01–U+FF5E) → ASCII, ideographic space → space.  One char for one char, so offsets in
 # the translated text are offsets in the original.
@@ -71,12 +72,17 @@ def _as_number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+@lru_cache(maxsize=8192)
 def normalise_cell(raw: str, kind: str = "count", declared_unit: str | None = None) -> Cell:
     """Normalise one printed cell.
 
     ``kind`` is the spec's value kind (``count``, ``signed_count``, ``amount``); ``declared_unit`` is the unit a
     column header states (e.g. 本年收费金额（单位：万元）) so that bare amounts are not "assumed".
     """
+    if kind != "amount" and raw.isascii() and raw.isdigit():  # the common case, before any translation
+        if len(raw) > 1 and raw[0] == "0":
+            return Cell(raw, int(raw), None, ("leading_zeros",))
+        return Cell(raw, int(raw), None)
     text = raw.translate(FULLWIDTH).strip()
     if not text:
         return Cell(raw, None, None)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -18,18 +17,18 @@ from govreports.htmltext import to_plain_text
 from govreports.parser.metadata import extract_metadata
 from govreports.parser.sections import extract_sections
 from govreports.parser.tables import ParsedCell, TableReader
+from govreports.parser.textview import translate
 from govreports.rules import check_report, prove_blank_zeros
 from govreports.spec import load_spec
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
-_WS = re.compile(r"\s+")
 _REPORT_WORDS = re.compile(r"政府信息公开|政务公开")
 _REPORT_KIND = re.compile(r"年度报告|年报|工作报告")
 
 
-def report_id_for(text: str) -> str:
-    """Stable id: sha256 of the NFKC-normalised text with white space removed (layout-independent)."""
-    normalised = _WS.sub("", unicodedata.normalize("NFKC", text))
+def report_id_for(text: str, *, translated: bool = False) -> str:
+    """Stable id: sha256 of the text with full-width forms folded and white space removed (layout-independent)."""
+    normalised = "".join((text if translated else translate(text)).split())
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()[:32]
 
 
@@ -122,7 +121,7 @@ def parse_text(text: str, *, path: str | None = None, data: bytes | None = None,
     spans = {name: {"start_line": s.start_line, "end_line": s.end_line, "start_offset": s.start, "end_offset": s.end}
              for name, s in tables.spans.items()}
     return {
-        "report_id": report_id_for(plain),
+        "report_id": report_id_for(reader.view.text, translated=True),
         "status": status,
         "reason": reason,
         "parser_version": __version__,

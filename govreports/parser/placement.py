@@ -8,17 +8,20 @@ reading or all candidates — it never picks among several.
 
 Readings are tried in two tiers: first those that need no cell the text does not show (every cell comes
 from a printed chunk), then, only if none of those satisfies the rule, readings with blank cells inserted.
+Enumeration has a budget; a row whose readings could not all be enumerated is never reported as decided.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 MAX_CANDIDATES = 64
+ENUMERATION_BUDGET = 200_000
 
 Reading = tuple[str | None, ...]  # raw text per column; None = blank cell not shown in the text
+Check = Callable[[Reading], bool]
 
 _PIECE_BY_KIND = {
     "count": re.compile(r"(?:0|[1-9]\d*)(?:[次件个条项宗])?"),
@@ -35,11 +38,11 @@ class Placement:
     literal: bool  # the text printed exactly one chunk per column
     rule_checked: bool  # readings were filtered by the row rule
     blanks_inserted: bool
-    truncated: bool = False
+    truncated: bool = False  # more readings exist than are listed, or enumeration ran out of budget
 
     @property
     def decided(self) -> bool:
-        return len(self.readings) == 1
+        return len(self.readings) == 1 and not self.truncated
 
     def agreed(self) -> Reading:
         """Per column: the raw value every reading agrees on, else None (undetermined)."""
@@ -47,82 +50,84 @@ class Placement:
         return tuple(v if all(r[i] == v for r in self.readings) else None for i, v in enumerate(first))
 
     def undetermined(self) -> list[int]:
+        if self.truncated:
+            return list(range(len(self.readings[0])))
         first = self.readings[0]
         return [i for i, v in enumerate(first) if any(r[i] != v for r in self.readings)]
 
 
-Check = Callable[[Reading], bool]
-
-
-def _run_readings(chunks: Sequence[str], ncols: int, allow_blanks: bool) -> list[Reading]:
+def _run_readings(chunks: Sequence[str], ncols: int, allow_blanks: bool) -> Iterator[Reading]:
     """Token layouts: each chunk stands for a run of ≥1 equal cells, or (tier 2) for one cell among blanks."""
-    out: list[Reading] = []
     m = len(chunks)
 
-    def runs(i: int, cells: list[str | None]) -> None:
-        if len(out) > MAX_CANDIDATES * 8:
-            return
-        remaining_chunks = m - i
-        if remaining_chunks == 0:
-            if len(cells) == ncols:
-                out.append(tuple(cells))
-            return
-        free = ncols - len(cells) - (remaining_chunks - 1)
-        for k in range(1, free + 1):
-            runs(i + 1, cells + [chunks[i]] * k)
-
-    def blanks(i: int, cells: list[str | None]) -> None:
-        if len(out) > MAX_CANDIDATES * 8:
-            return
+    def runs(i: int, cells: list[str | None]) -> Iterator[Reading]:
         if i == m:
-            out.append(tuple(cells + [None] * (ncols - len(cells))))
+            if len(cells) == ncols:
+                yield tuple(cells)
+            return
+        free = ncols - len(cells) - (m - i - 1)
+        for k in range(1, free + 1):
+            yield from runs(i + 1, cells + [chunks[i]] * k)
+
+    def blanks(i: int, cells: list[str | None]) -> Iterator[Reading]:
+        if i == m:
+            yield tuple(cells + [None] * (ncols - len(cells)))
             return
         free = ncols - len(cells) - (m - i)
         for gap in range(0, free + 1):
-            blanks(i + 1, cells + [None] * gap + [chunks[i]])
+            yield from blanks(i + 1, cells + [None] * gap + [chunks[i]])
 
-    if m == 0:
-        return [tuple([None] * ncols)]
     if m > ncols:
-        return []
-    (blanks if allow_blanks else runs)(0, [])
-    return out
+        return
+    yield from (blanks if allow_blanks else runs)(0, [])
 
 
-def _split_readings(chunks: Sequence[str], kinds: Sequence[str], allow_blanks: bool) -> list[Reading]:
+def _split_readings(chunks: Sequence[str], kinds: Sequence[str], allow_blanks: bool) -> Iterator[Reading]:
     """Flattened layouts: each chunk is the concatenation of one or more whole cells (no leading zeros)."""
     ncols = len(kinds)
-    out: list[Reading] = []
+    seen: set[Reading] = set()
+    # characters left from each chunk onward: a reading needs at least one character per cell
+    chars_from = [sum(len(c) for c in chunks[i:]) for i in range(len(chunks) + 1)]
 
-    def walk(ci: int, offset: int, col: int, cells: list[str | None]) -> None:
-        if len(out) > MAX_CANDIDATES * 8:
+    def walk(ci: int, offset: int, col: int, cells: list[str | None]) -> Iterator[Reading]:
+        remaining_cols = ncols - col
+        if not allow_blanks and (remaining_cols < len(chunks) - ci or chars_from[ci] - offset < remaining_cols):
             return
         if ci == len(chunks):
-            if col == ncols:
-                out.append(tuple(cells))
-            elif allow_blanks:
-                out.append(tuple(cells + [None] * (ncols - col)))
+            reading = tuple(cells + [None] * (ncols - col)) if allow_blanks else tuple(cells)
+            if len(reading) == ncols and reading not in seen:
+                seen.add(reading)
+                yield reading
             return
         if col == ncols:
             return
         chunk = chunks[ci]
         if allow_blanks and offset == 0:
-            walk(ci, offset, col + 1, cells + [None])
+            yield from walk(ci, offset, col + 1, cells + [None])
         pattern = _PIECE_BY_KIND.get(kinds[col], _PIECE_BY_KIND["count"])
         for end in range(offset + 1, len(chunk) + 1):
             piece = chunk[offset:end]
             if not pattern.fullmatch(piece):
                 continue
             if end == len(chunk):
-                walk(ci + 1, 0, col + 1, cells + [piece])
-            else:
-                nxt = chunk[end]
-                if nxt.isdigit() or nxt in "+-增减":
-                    walk(ci, end, col + 1, cells + [piece])
+                yield from walk(ci + 1, 0, col + 1, cells + [piece])
+            elif chunk[end].isdigit() or chunk[end] in "+-增减":
+                yield from walk(ci, end, col + 1, cells + [piece])
 
-    walk(0, 0, 0, [])
-    # In tier 2 the walk may also emit readings whose blanks merely pad the end; keep them unique.
-    return list(dict.fromkeys(out))
+    yield from walk(0, 0, 0, [])
+
+
+def _collect(readings: Iterator[Reading], check: Check | None) -> tuple[list[Reading], bool]:
+    """Readings that pass ``check`` (at most MAX_CANDIDATES + 1) and whether the enumeration was cut short."""
+    kept: list[Reading] = []
+    for generated, reading in enumerate(readings, start=1):
+        if generated > ENUMERATION_BUDGET:
+            return kept, True
+        if check is None or check(reading):
+            kept.append(reading)
+            if len(kept) > MAX_CANDIDATES:
+                return kept, True
+    return kept, False
 
 
 def place_row(
@@ -138,23 +143,26 @@ def place_row(
         return Placement((tuple([None] * ncols),), literal=True, rule_checked=False, blanks_inserted=False)
     if len(chunks) == ncols:
         return Placement((tuple(chunks),), literal=True, rule_checked=False, blanks_inserted=False)
-    for allow_blanks in (False, True):
+    if len(chunks) == 1 and not flattened:
+        # One printed value for the whole row: the only reading without blanks is a run over every cell.
+        run = (chunks[0],) * ncols
+        if check is None or check(run):
+            return Placement((run,), False, check is not None, False)
+
+    def enumerate_readings(allow_blanks: bool) -> Iterator[Reading]:
         if flattened:
-            readings = _split_readings(chunks, kinds, allow_blanks)
-        else:
-            readings = _run_readings(chunks, ncols, allow_blanks)
-        if check is not None:
-            kept = [r for r in readings if check(r)]
-        else:
-            kept = readings
+            return _split_readings(chunks, kinds, allow_blanks)
+        return _run_readings(chunks, ncols, allow_blanks)
+
+    for allow_blanks in (False, True):
+        kept, truncated = _collect(enumerate_readings(allow_blanks), check)
         if kept:
-            truncated = len(kept) > MAX_CANDIDATES
             return Placement(tuple(kept[:MAX_CANDIDATES]), False, check is not None, allow_blanks, truncated)
+        if truncated:  # the budget ran out before any reading passed: undecidable, not "no reading"
+            break
     # Nothing satisfies the rule: the report's arithmetic is broken here. Offer the readings that need no
     # blank cell, unfiltered, so that the row is reported ambiguous rather than silently forced.
-    readings = (_split_readings if flattened else _run_readings)(
-        chunks, kinds if flattened else ncols, False  # type: ignore[arg-type]
-    )
-    if not readings:
+    kept, truncated = _collect(enumerate_readings(False), None)
+    if not kept:
         return Placement((), False, False, False)
-    return Placement(tuple(readings[:MAX_CANDIDATES]), False, False, False, len(readings) > MAX_CANDIDATES)
+    return Placement(tuple(kept[:MAX_CANDIDATES]), False, False, False, truncated)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from govreports.spec import Section, load_spec
 
@@ -20,6 +21,7 @@ class FoundSection:
     text: str
 
 
+@lru_cache(maxsize=16)
 def _heading_patterns(section: Section) -> tuple[re.Pattern[str], re.Pattern[str]]:
     labels = sorted({section.zh, *section.variants}, key=len, reverse=True)
     alternatives = "|".join(re.escape(label) for label in labels)

@@ -7,10 +7,10 @@ layout it uses: pipes, tabs, one cell per line, or digits run together.
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from govreports.normalise import normalise_cell
 from govreports.parser.placement import Placement, Reading, place_row
@@ -36,7 +36,7 @@ _FINDING_NOTES = {"unit_converted", "unit_assumed", "value_with_text", "placehol
                   "chinese_numeral", "leading_zeros", "thousands_separator"}
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedCell:
     table: str
     key: str  # item | row | proceeding
@@ -80,6 +80,7 @@ class Tables:
 # ---------------------------------------------------------------------------------------------- helpers
 
 
+@lru_cache(maxsize=256)
 def _row_pattern(row: Code) -> re.Pattern[str]:
     labels = list(row.labels)
     if row.short:
@@ -103,8 +104,8 @@ def _cell_kind(table: str, column: str, spec: Spec) -> str:
     return "count"
 
 
-def _line_of(newlines: list[int], offset: int) -> int:
-    return bisect.bisect_right(newlines, offset) + 1
+def _line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
 
 
 def _classify(part: str) -> str:
@@ -179,8 +180,7 @@ def split_cells(value_text: str, ncols: int) -> tuple[list[str] | None, list[str
 def _int_or_zero(raw: str | None) -> float:
     if raw is None:
         return 0
-    cell = normalise_cell(raw)
-    return cell.value or 0
+    return normalise_cell(raw).value or 0
 
 
 def _r3_check(reading: Reading) -> bool:
@@ -193,6 +193,22 @@ def _r4_check(reading: Reading) -> bool:
     return all(sum(values[g : g + 4]) == values[g + 4] for g in (0, 5, 10))
 
 
+_HEADER_PATTERNS: dict[int, tuple[re.Pattern[str], dict[str, str]]] = {}
+
+
+def _metric_header_pattern(spec: Spec) -> tuple[re.Pattern[str], dict[str, str]]:
+    cached = _HEADER_PATTERNS.get(id(spec))
+    if cached is not None:
+        return cached
+    labels = [lab for metric in spec.metrics.values() for lab in metric.labels if not lab.startswith("\\")]
+    label_to_code = {}
+    for code, metric in spec.metrics.items():
+        for lab in metric.labels:
+            label_to_code[lab.replace("（", "(").replace("）", ")")] = code
+    _HEADER_PATTERNS[id(spec)] = (label_pattern(*labels), label_to_code)
+    return _HEADER_PATTERNS[id(spec)]
+
+
 # ---------------------------------------------------------------------------------------------- the reader
 
 
@@ -201,8 +217,9 @@ class TableReader:
         self.spec = spec or load_spec()
         self.original = text  # cells are sliced from here, so raw values stay as printed
         self.text = translate(text)
-        self.view = TextView.of(self.text)
-        self.newlines = [m.start() for m in re.finditer("\n", text)]
+        # Labels are only searched from the first table on: squeeze just that part of the text.
+        anchors = [i for i in (self.text.find("第二十条"), self.text.find("本年新收")) if i >= 0]
+        self.view = TextView.of(self.text, max(0, min(anchors) - 200) if anchors else len(self.text))
 
     # -- locating -------------------------------------------------------------------------------------------
     def _blocks(self) -> list[tuple[str, int, int]]:
@@ -268,14 +285,16 @@ class TableReader:
         return tables
 
     def _is_flattened(self, t3_first: tuple[int, int] | None) -> bool:
-        """Flattened copies run a whole table onto a line or two: rows are not separated by line breaks."""
+        """Flattened copies run whole rows together: no line break, tab or pipe between two rows' cells."""
         if t3_first is None:
             return False
-        region = self.text[t3_first[0]: t3_first[0] + 600]
-        return region.count("\n") < 3 and len(re.findall(r"\d{4,}", region)) >= 2
+        carried_over = self.spec.application_rows["carried_over"]
+        nxt = self.view.search(_row_pattern(carried_over), t3_first[1], t3_first[1] + 400)
+        between = self.text[t3_first[1]: nxt[0] if nxt else t3_first[1] + 40]
+        return not re.search(r"[\n\t|]", between) and bool(re.search(r"\d", between))
 
     def _span(self, start: int, end: int) -> TableSpan:
-        return TableSpan(start, end, _line_of(self.newlines, start), _line_of(self.newlines, max(start, end - 1)))
+        return TableSpan(start, end, _line_of(self.text, start), _line_of(self.text, max(start, end - 1)))
 
     # -- table 二 ------------------------------------------------------------------------------------------
     def _read_active_disclosure(self, tables: Tables, template: str, blocks: list[tuple[str, int, int]], end: int) -> None:
@@ -312,12 +331,7 @@ class TableReader:
         unit_match = _UNIT_IN_HEADER.search(header)
         unit = unit_match.group(1) if unit_match else None
         header = _PAREN_NOTE.sub("", header).replace("信息内容", "")
-        candidates = {m: self.spec.metrics[m] for m in self.spec.metrics}
-        pattern = label_pattern(*[lab for c in candidates.values() for lab in c.labels if not lab.startswith("\\")])
-        label_to_code = {}
-        for code, metric in candidates.items():
-            for lab in metric.labels:
-                label_to_code[lab.replace("（", "(").replace("）", ")")] = code
+        pattern, label_to_code = _metric_header_pattern(self.spec)
         found: list[str] = []
         covered = 0
         for match in pattern.finditer(header):
@@ -397,7 +411,7 @@ class TableReader:
                value_text: str, check, offset: int, declared_unit: str | None = None) -> None:
         ncols = len(columns)
         positional, chunks = split_cells(value_text, ncols)
-        line = _line_of(self.newlines, offset)
+        line = _line_of(self.text, offset)
         if positional is not None:
             readings: tuple[Reading, ...] = (tuple(positional),)
             placement = Placement(readings, literal=True, rule_checked=False, blanks_inserted=False)

@@ -11,15 +11,28 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import accumulate
 
 from govreports.normalise import FULLWIDTH
 
 _NOISE = re.compile(r"[\s|\"'“”‘’「」]+")
+_KEPT = re.compile(r"[^\s|\"'“”‘’「」]+")
+
+
+_WIDE_RUN = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(FULLWIDTH)) + "]+")
+
+
+def _translate_run(match: re.Match[str]) -> str:
+    return match.group(0).translate(FULLWIDTH)
 
 
 def translate(text: str) -> str:
-    """Full-width → ASCII, one character for one character (offsets are preserved)."""
-    return text.translate(FULLWIDTH)
+    """Full-width → ASCII, one character for one character (offsets are preserved).
+
+    ``str.translate`` with a mapping looks up every character; translating only the runs of wide characters
+    is several times faster on Chinese text, where they are a small minority."""
+    return _WIDE_RUN.sub(_translate_run, text)
 
 
 @dataclass
@@ -32,24 +45,11 @@ class TextView:
     @classmethod
     def of(cls, text: str, start: int = 0, end: int | None = None) -> TextView:
         end = len(text) if end is None else end
-        pieces: list[str] = []
-        sq_starts: list[int] = []
-        orig_starts: list[int] = []
-        position = 0
-        cursor = start
-        for noise in _NOISE.finditer(text, start, end):
-            if noise.start() > cursor:
-                sq_starts.append(position)
-                orig_starts.append(cursor)
-                piece = text[cursor : noise.start()]
-                pieces.append(piece)
-                position += len(piece)
-            cursor = noise.end()
-        if cursor < end:
-            sq_starts.append(position)
-            orig_starts.append(cursor)
-            pieces.append(text[cursor:end])
-        return cls(text, "".join(pieces), sq_starts, orig_starts)
+        runs = _KEPT.findall(text, start, end)
+        orig_starts = [m.start() for m in _KEPT.finditer(text, start, end)]
+        lengths = [len(r) for r in runs]
+        sq_starts = [0, *accumulate(lengths)][:-1] if runs else []
+        return cls(text, "".join(runs), sq_starts, orig_starts)
 
     def to_original(self, squeezed_offset: int, *, end: bool = False) -> int:
         """Original offset of a squeezed offset (``end=True`` maps an exclusive end offset)."""
@@ -79,6 +79,7 @@ class TextView:
         return self.to_original(match.start()), self.to_original(match.end(), end=True)
 
 
+@lru_cache(maxsize=1024)
 def label_pattern(*labels: str, prefix: str = "") -> re.Pattern[str]:
     """A pattern for any of ``labels`` in squeezed text (noise removed, full-width translated)."""
     alternatives = sorted({re.escape(_NOISE.sub("", translate(label))) for label in labels}, key=len, reverse=True)

@@ -7,9 +7,8 @@ What belongs here: arithmetic over one report's cells.  Cross-report and cross-y
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 
-from govreports.parser.tables import ParsedCell
+from govreports.parser.tables import CELL_KEYS, Cell, cell_ref
 from govreports.spec import Spec, load_spec
 
 APPLICANT_PARTS = ("natural_person", "commercial_enterprise", "research_institution", "social_welfare_organization",
@@ -26,55 +25,67 @@ def _finding(spec: Spec, rule: str, message: str, cells: Iterable[str], expected
 class _Grid:
     """Cells of one table by (key, column); a missing or ambiguous cell makes a sum unknown (None)."""
 
-    def __init__(self, cells: Iterable[ParsedCell]) -> None:
-        self.cells = {(c.key, c.column): c for c in cells}
+    def __init__(self, table: str, cells: Iterable[Cell]) -> None:
+        first, second = CELL_KEYS[table]
+        self.values: dict[tuple[str, str], float | None] = {}
+        for cell in cells:
+            value = cell["value"]
+            if cell.get("ambiguous"):
+                value = None
+            elif value is None:
+                value = 0 if (cell["raw"] or "").strip() in ("", "-", "/", "—") else None
+            self.values[(cell[first], cell[second])] = value
+
+    @property
+    def cells(self) -> dict[tuple[str, str], float | None]:
+        return self.values
 
     def get(self, key: str, column: str) -> float | None:
-        cell = self.cells.get((key, column))
-        if cell is None or cell.ambiguous:
-            return None
-        if cell.value is None:
-            return 0 if (cell.raw or "").strip() in ("", "-", "/", "—") else None
-        return cell.value
+        return self.values.get((key, column))
 
     def total(self, pairs: Iterable[tuple[str, str]]) -> float | None:
-        values = [self.get(k, c) for k, c in pairs]
-        if any(v is None for v in values):
-            return None
-        return sum(values)  # type: ignore[arg-type]
+        get = self.values.get
+        total = 0
+        for pair in pairs:
+            value = get(pair)
+            if value is None:
+                return None
+            total += value
+        return total
 
 
-def prove_blank_zeros(cells: list[ParsedCell], table: str) -> list[dict]:
+def prove_blank_zeros(cells: list[Cell], table: str) -> list[dict]:
     """Blank cells whose row total is printed and already met by the printed cells must be zero (cells are
     non-negative): give them value 0 and say so.  Rows whose arithmetic does not close are left alone."""
+    if not any(c["value"] is None and c["raw"] == "" for c in cells):
+        return []
     spec = load_spec()
+    first, second = CELL_KEYS[table]
     findings: list[dict] = []
-    groups: dict[str, list[ParsedCell]] = {}
+    groups: dict[str, list[Cell]] = {}
     for cell in cells:
-        groups.setdefault(cell.key, []).append(cell)
-    total_column = "total"
+        groups.setdefault(cell[first], []).append(cell)
     for key, row in groups.items():
-        parts = [c for c in row if c.column != total_column]
-        totals = [c for c in row if c.column == total_column]
-        if not totals or totals[0].value is None or totals[0].ambiguous or any(c.ambiguous for c in parts):
+        total = next((c for c in row if c[second] == "total"), None)
+        parts = [c for c in row if c[second] != "total"]
+        if total is None or total["value"] is None or total.get("ambiguous") or any(c.get("ambiguous") for c in parts):
             continue
-        blanks = [c for c in parts if c.value is None and c.raw == ""]
-        printed = [c.value for c in parts if c.value is not None]
-        if not blanks or len(blanks) + len(printed) != len(parts) or sum(printed) != totals[0].value:
+        blanks = [c for c in parts if c["value"] is None and c["raw"] == ""]
+        printed = [c["value"] for c in parts if c["value"] is not None]
+        if not blanks or len(blanks) + len(printed) != len(parts) or sum(printed) != total["value"]:
             continue
         for cell in blanks:
-            index = cells.index(cell)
-            cells[index] = replace(cell, value=0, notes=(*cell.notes, "blank_as_zero"))
+            cell["value"] = 0
         findings.append({"rule": "blank_as_zero", "severity": spec.severity("blank_as_zero"),
                          "message": f"{table} {key or ''}: {len(blanks)} blank cell(s) proven zero by the row total",
-                         "cells": [c.ref for c in blanks]})
+                         "cells": [cell_ref(table, c) for c in blanks]})
     return findings
 
 
-def check_report(template: str | None, cells: dict[str, list[ParsedCell]], spec: Spec | None = None) -> list[dict]:
+def check_report(template: str | None, cells: dict[str, list[Cell]], spec: Spec | None = None) -> list[dict]:
     spec = spec or load_spec()
     findings: list[dict] = []
-    apps = _Grid(cells.get("applications", []))
+    apps = _Grid("applications", cells.get("applications", []))
     if apps.cells and template in ("2019", "2021"):
         rows = [r.code for r in spec.rows_for(template)]
         outcome_rows = [r for r in rows if r not in _NOT_OUTCOMES]
@@ -98,7 +109,7 @@ def check_report(template: str | None, cells: dict[str, list[ParsedCell]], spec:
                 findings.append(_finding(spec, "R2", f"{column}: handling outcomes sum to {outcomes}, （七）总计 printed {total}",
                                          [f"applications:{r}:{column}" for r in (*outcome_rows, "total_processed")],
                                          outcomes, total))
-    appeals = _Grid(cells.get("appeals", []))
+    appeals = _Grid("appeals", cells.get("appeals", []))
     for proceeding in spec.proceedings:
         parts = appeals.total((proceeding, o) for o in OUTCOME_PARTS)
         total = appeals.get(proceeding, "total")
@@ -107,13 +118,15 @@ def check_report(template: str | None, cells: dict[str, list[ParsedCell]], spec:
                                      [f"appeals:{proceeding}:{o}" for o in (*OUTCOME_PARTS, "total")], parts, total))
     for table, table_cells in cells.items():
         for cell in table_cells:
-            if cell.value is None:
+            value = cell["value"]
+            if value is None:
                 continue
-            kind = spec.metrics[cell.column].kind if table == "active_disclosure" else "count"
-            negative = cell.value < 0 and kind != "signed_count"
-            fractional = kind != "amount" and cell.value != int(cell.value)
+            kind = spec.metrics[cell["metric"]].kind if table == "active_disclosure" else "count"
+            negative = value < 0 and kind != "signed_count"
+            fractional = kind != "amount" and value != int(value)
             if negative or fractional:
-                findings.append(_finding(spec, "R5", f"{cell.ref}: {cell.raw!r} is not a {'non-negative ' if negative else ''}"
-                                         f"{'integer' if kind != 'amount' else 'amount'}", [cell.ref],
-                                         "non-negative integer" if kind != "amount" else "non-negative amount", cell.value))
+                ref = cell_ref(table, cell)
+                findings.append(_finding(spec, "R5", f"{ref}: {cell['raw']!r} is not a {'non-negative ' if negative else ''}"
+                                         f"{'integer' if kind != 'amount' else 'amount'}", [ref],
+                                         "non-negative integer" if kind != "amount" else "non-negative amount", value))
     return findings

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from govreports.frames import records_to_frames
-from govreports.parser.tables import ParsedCell
+from govreports.parser.tables import CELL_KEYS
 from govreports.spec import load_spec
 
 SPEC = load_spec()
@@ -163,13 +163,17 @@ def to_record(truth: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-def parsed_cells(truth: dict[str, Any]) -> dict[str, list[ParsedCell]]:
+def parsed_cells(truth: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """The same cells as the parser hands to ``govreports.rules.check_report``."""
-    out: dict[str, list[ParsedCell]] = {"active_disclosure": [], "applications": [], "appeals": []}
+    out: dict[str, list[dict[str, Any]]] = {"active_disclosure": [], "applications": [], "appeals": []}
     for table in out:
+        first, second = CELL_KEYS[table]
         for (key, column), value in truth[table].items():
             v, raw, ambiguous = _cell(value)
-            out[table].append(ParsedCell(table, key, column, raw, v, ambiguous=ambiguous))
+            cell = {first: key, second: column, "value": v, "raw": raw, "line": None}
+            if ambiguous:
+                cell["ambiguous"] = True
+            out[table].append(cell)
     return out
 
 

@@ -16,7 +16,7 @@ from govreports.decode import Undecodable, decode
 from govreports.htmltext import to_plain_text
 from govreports.parser.metadata import extract_metadata
 from govreports.parser.sections import extract_sections
-from govreports.parser.tables import ParsedCell, TableReader
+from govreports.parser.tables import TableReader
 from govreports.parser.textview import translate
 from govreports.rules import check_report, prove_blank_zeros
 from govreports.spec import load_spec
@@ -51,28 +51,6 @@ def quarantined(path: str | None, data: bytes, reason: str, message: str, fmt: s
         "sections": [],
         "findings": [],
     }
-
-
-def _active_cell(cell: ParsedCell) -> dict[str, Any]:
-    out = {"item": cell.key, "metric": cell.column, "value": cell.value, "raw": cell.raw, "unit": cell.unit,
-           "line": cell.line}
-    if cell.ambiguous:
-        out["ambiguous"] = True
-    return out
-
-
-def _application_cell(cell: ParsedCell) -> dict[str, Any]:
-    out = {"row": cell.key, "applicant": cell.column, "value": cell.value, "raw": cell.raw, "line": cell.line}
-    if cell.ambiguous:
-        out["ambiguous"] = True
-    return out
-
-
-def _appeal_cell(cell: ParsedCell) -> dict[str, Any]:
-    out = {"proceeding": cell.key, "outcome": cell.column, "value": cell.value, "raw": cell.raw, "line": cell.line}
-    if cell.ambiguous:
-        out["ambiguous"] = True
-    return out
 
 
 def parse_text(text: str, *, path: str | None = None, data: bytes | None = None, fmt: str = "text",
@@ -136,9 +114,9 @@ def parse_text(text: str, *, path: str | None = None, data: bytes | None = None,
             "title": metadata.title,
         },
         "layout": {"flattened": tables.flattened, "tables": spans},
-        "active_disclosure": [_active_cell(c) for c in tables.cells["active_disclosure"]],
-        "applications": [_application_cell(c) for c in tables.cells["applications"]],
-        "appeals": [_appeal_cell(c) for c in tables.cells["appeals"]],
+        "active_disclosure": tables.cells["active_disclosure"],
+        "applications": tables.cells["applications"],
+        "appeals": tables.cells["appeals"],
         "sections": [{"number": s.number, "title": s.title, "text": s.text} for s in sections],
         "findings": findings,
     }

@@ -36,21 +36,15 @@ _FINDING_NOTES = {"unit_converted", "unit_assumed", "value_with_text", "placehol
                   "chinese_numeral", "leading_zeros", "thousands_separator"}
 
 
-@dataclass(slots=True)
-class ParsedCell:
-    table: str
-    key: str  # item | row | proceeding
-    column: str  # metric | applicant | outcome
-    raw: str | None
-    value: int | float | None
-    unit: str | None = None
-    notes: tuple[str, ...] = ()
-    ambiguous: bool = False
-    line: int | None = None
+CELL_KEYS = {"active_disclosure": ("item", "metric"), "applications": ("row", "applicant"),
+             "appeals": ("proceeding", "outcome")}
 
-    @property
-    def ref(self) -> str:
-        return f"{self.table}:{self.key}:{self.column}"
+Cell = dict  # one printed cell in the CONTRACT.md shape, e.g. {"row", "applicant", "value", "raw", "line"}
+
+
+def cell_ref(table: str, cell: Cell) -> str:
+    first, second = CELL_KEYS[table]
+    return f"{table}:{cell[first]}:{cell[second]}"
 
 
 @dataclass
@@ -64,7 +58,7 @@ class TableSpan:
 @dataclass
 class Tables:
     template: str | None
-    cells: dict[str, list[ParsedCell]] = field(default_factory=lambda: {
+    cells: dict[str, list[Cell]] = field(default_factory=lambda: {
         "active_disclosure": [], "applications": [], "appeals": []})
     findings: list[dict] = field(default_factory=list)
     spans: dict[str, TableSpan] = field(default_factory=dict)
@@ -207,6 +201,55 @@ def _metric_header_pattern(spec: Spec) -> tuple[re.Pattern[str], dict[str, str]]
             label_to_code[lab.replace("（", "(").replace("）", ")")] = code
     _HEADER_PATTERNS[id(spec)] = (label_pattern(*labels), label_to_code)
     return _HEADER_PATTERNS[id(spec)]
+
+
+_CHECKS = {"R3": _r3_check, "R4": _r4_check}
+
+CellReading = tuple[str | None, int | float | None, str | None, tuple[str, ...], bool]  # raw, value, unit, notes, ambiguous
+
+
+@dataclass(frozen=True, slots=True)
+class RowReading:
+    """How one row's printed text reads: its cells, and whether that was literal, placed, or ambiguous."""
+
+    chunks: tuple[str, ...]
+    cells: tuple[CellReading, ...]
+    status: str  # literal | placed | ambiguous | unreadable
+    blanks_inserted: bool = False
+    candidates: tuple[Reading, ...] = ()
+    truncated: bool = False
+
+
+@lru_cache(maxsize=32_768)
+def read_row(value_text: str, kinds: tuple[str, ...], rule: str | None, flattened: bool,
+             declared_unit: str | None) -> RowReading:
+    """Read a row's cells from the text between its label and the next one.  Pure, hence cached: the same
+    printed row (a row of zeros, above all) recurs across thousands of reports."""
+    ncols = len(kinds)
+    positional, chunks = split_cells(value_text, ncols)
+    if positional is not None:
+        placement = Placement((tuple(positional),), literal=True, rule_checked=False, blanks_inserted=False)
+    else:
+        placement = place_row(chunks, kinds, _CHECKS.get(rule or ""), flattened=flattened)
+    if not placement.readings:
+        return RowReading(tuple(chunks), (), "unreadable")
+    agreed = placement.agreed()
+    undetermined = set(placement.undetermined())
+    cells: list[CellReading] = []
+    for index, raw in enumerate(agreed):
+        if index in undetermined:
+            cells.append((None, None, None, (), True))
+            continue
+        normalised = normalise_cell(raw or "", kinds[index], declared_unit)
+        cells.append((raw if raw is not None else "", normalised.value, normalised.unit, normalised.notes, False))
+    if undetermined:
+        status = "ambiguous"
+    elif placement.literal:
+        status = "literal"
+    else:
+        status = "placed"
+    return RowReading(tuple(chunks), tuple(cells), status, placement.blanks_inserted,
+                      placement.readings if undetermined else (), placement.truncated)
 
 
 # ---------------------------------------------------------------------------------------------- the reader
@@ -380,7 +423,7 @@ class TableReader:
         for position, (row, _s, label_end) in enumerate(hits):
             value_end = hits[position + 1][1] if position + 1 < len(hits) else end
             self._place(tables, "applications", row.code, columns, kinds, self.original[label_end:value_end],
-                        _r3_check, label_end)
+                        "R3", label_end)
         return end
 
     # -- table 四 ------------------------------------------------------------------------------------------
@@ -404,56 +447,48 @@ class TableReader:
         values_from = self.view.to_original(last_header_end, end=True)
         tables.spans["appeals"] = self._span(heading[0], end)
         columns = [f"{p}.{o}" for p in self.spec.proceedings for o in self.spec.outcomes]
-        self._place(tables, "appeals", "", columns, ["count"] * 15, self.original[values_from:end], _r4_check, values_from)
+        self._place(tables, "appeals", "", columns, ["count"] * 15, self.original[values_from:end], "R4", values_from)
 
     # -- placing -------------------------------------------------------------------------------------------
     def _place(self, tables: Tables, table: str, key: str, columns: list[str], kinds: list[str],
-               value_text: str, check, offset: int, declared_unit: str | None = None) -> None:
-        ncols = len(columns)
-        positional, chunks = split_cells(value_text, ncols)
+               value_text: str, rule: str | None, offset: int, declared_unit: str | None = None) -> None:
+        reading = read_row(value_text, tuple(kinds), rule, self.flattened, declared_unit)
         line = _line_of(self.text, offset)
-        if positional is not None:
-            readings: tuple[Reading, ...] = (tuple(positional),)
-            placement = Placement(readings, literal=True, rule_checked=False, blanks_inserted=False)
-        else:
-            placement = place_row(chunks, kinds, check, flattened=self.flattened)
-        refs = [self._ref(table, key, c) for c in columns]
-        if not placement.readings:
-            tables.finding("extra_cells" if len(chunks) > ncols else "unreadable_cell",
-                           f"{table} {key or 'row'}: {len(chunks)} printed values for {ncols} columns: {chunks!r}",
-                           refs, printed=chunks)
-            return
-        agreed = placement.agreed()
-        undetermined = set(placement.undetermined())
-        if not placement.literal and placement.decided:
-            tables.finding("cells_placed_by_rule",
-                           f"{table} {key or 'row'}: printed {chunks!r} placed as {list(agreed)}"
-                           + (" (blank cells inserted)" if placement.blanks_inserted else ""),
-                           refs, printed=chunks)
-        if undetermined:
-            tables.finding("ambiguous_cells",
-                           f"{table} {key or 'row'}: printed {chunks!r} allows {len(placement.readings)} placements"
-                           + (" (list truncated)" if placement.truncated else ""),
-                           [refs[i] for i in sorted(undetermined)], printed=chunks,
-                           candidates=[list(r) for r in placement.readings])
-        for index, column in enumerate(columns):
-            if index in undetermined:
-                cell = ParsedCell(table, key, column, None, None, ambiguous=True, line=line)
-            else:
-                raw = agreed[index]
-                normalised = normalise_cell(raw or "", kinds[index], declared_unit)
-                cell = ParsedCell(table, key, column, raw if raw is not None else "", normalised.value,
-                                  normalised.unit, normalised.notes, line=line)
-                for note in normalised.notes:
-                    if note in _FINDING_NOTES:
-                        tables.finding(note, f"{cell.ref}: {raw!r} read as {normalised.value!r}"
-                                       + (f" {normalised.unit}" if normalised.unit else ""), [cell.ref])
-            if table == "appeals":
-                cell.key, cell.column = column.split(".")
-            tables.cells[table].append(cell)
-
-    @staticmethod
-    def _ref(table: str, key: str, column: str) -> str:
         if table == "appeals":
-            return f"appeals:{column.replace('.', ':')}"
-        return f"{table}:{key}:{column}"
+            keys = [tuple(c.split(".")) for c in columns]
+        else:
+            keys = [(key, c) for c in columns]
+        if reading.status != "literal":
+            refs = [f"{table}:{k}:{c}" for k, c in keys]
+            chunks = list(reading.chunks)
+            label = key or "row"
+            if reading.status == "unreadable":
+                tables.finding("extra_cells" if len(chunks) > len(columns) else "unreadable_cell",
+                               f"{table} {label}: {len(chunks)} printed values for {len(columns)} columns: {chunks!r}",
+                               refs, printed=chunks)
+                return
+            if reading.status == "placed":
+                tables.finding("cells_placed_by_rule",
+                               f"{table} {label}: printed {chunks!r} placed as {[c[0] for c in reading.cells]}"
+                               + (" (blank cells inserted)" if reading.blanks_inserted else ""),
+                               refs, printed=chunks)
+            else:
+                tables.finding("ambiguous_cells",
+                               f"{table} {label}: printed {chunks!r} allows {len(reading.candidates)} placements"
+                               + (" (list truncated)" if reading.truncated else ""),
+                               [refs[i] for i, c in enumerate(reading.cells) if c[4]], printed=chunks,
+                               candidates=[list(r) for r in reading.candidates])
+        out = tables.cells[table]
+        first, second = CELL_KEYS[table]
+        with_unit = table == "active_disclosure"
+        for (row_key, column), (raw, value, unit, notes, ambiguous) in zip(keys, reading.cells, strict=True):
+            cell = {first: row_key, second: column, "value": value, "raw": raw, "line": line}
+            if with_unit:
+                cell["unit"] = unit
+            if ambiguous:
+                cell["ambiguous"] = True
+            out.append(cell)
+            for note in notes:
+                if note in _FINDING_NOTES:
+                    ref = f"{table}:{row_key}:{column}"
+                    tables.finding(note, f"{ref}: {raw!r} read as {value!r}" + (f" {unit}" if unit else ""), [ref])

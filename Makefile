@@ -30,7 +30,7 @@ bench: install
 	$(BIN)/python benchmarks/parse_throughput.py
 
 ui: install
-	DAGSTER_HOME=$(abspath $(DATA_DIR))/dagster_home $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1
+	$(BIN)/govreports ui --data-dir $(DATA_DIR)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

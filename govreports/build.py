@@ -1,0 +1,207 @@
+"""Build one report year's warehouse tables: ``core`` (parse → frames → validate) and ``out`` (wide views).
+
+Belongs here: the steps between the ledger and the warehouse for one year — which ledger rows are parsed, what
+happens to duplicate reports, writing every core table of the year together with the ledger outcomes in one
+transaction (a re-run replaces the year's rows; a killed run leaves the previous state), and the wide ``out``
+tables.  Pure Python + DuckDB: the Dagster assets call these functions and only turn the results into metadata.
+Not here: parsing (``govreports.parser``), the validation policy (``govreports.validation``).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from govreports import warehouse
+from govreports.batch import ParseJob, parse_files
+from govreports.columns import build_tables
+from govreports.frames import TableBuilder, typed_frame, wide_view
+from govreports.ingest import DUPLICATE, DUPLICATE_REPORT, OUTSIDE_LANDING, Outcome, parse_candidates, record_outcomes
+from govreports.parser import DEFAULT_MAX_BYTES
+from govreports.validation import Policy, validate
+
+WIDE_TABLES = ("active_disclosure", "applications", "appeals")
+REPORT_COLUMNS = ("report_id", "agency", "template", "status")  # reports columns repeated in the wide tables
+FAILURE_COLUMNS = ("table", "schema_context", "column", "check", "check_number", "failure_case", "index", "report_id")
+
+
+@dataclass
+class CoreBuild:
+    year: int
+    frames: dict[str, pd.DataFrame]
+    failure_cases: pd.DataFrame
+    quarantined_report_ids: list[str]
+    files: int
+    parse_status: dict[str, int]  # parsed | partial | quarantined, as the parser said (before validation)
+    quarantine_reasons: dict[str, int]
+    findings_by_rule: dict[str, int]
+    rule_summary: Any = None  # from validation: per rule, reports checked / violating
+    rows: dict[str, int] = field(default_factory=dict)
+    duplicate_reports: pd.DataFrame | None = None  # from validation: the same agency and year reported twice
+
+
+def _quarantine_row(path: str, sha256: str, size: Any, reason: str, message: str | None) -> dict[str, Any]:
+    return {"source_sha256": sha256, "source_path": path, "source_bytes": None if pd.isna(size) else int(size),
+            "reason": reason, "message": message, "parser_version": None}
+
+
+def _not_parsed(row: pd.Series) -> bool:
+    """Ledger rows that are not parsed again: duplicates and files that were never read."""
+    reason = row["reason"] if isinstance(row["reason"], str) else ""
+    never_read = reason in (DUPLICATE, OUTSIDE_LANDING) or reason.startswith("unreadable")
+    return row["status"] == "quarantined" and never_read
+
+
+def _validate(frames: dict[str, pd.DataFrame], previous: dict[str, pd.DataFrame] | None):
+    """``validate`` with the previous year's tables (cross-year rules) when there are any."""
+    if previous is not None:
+        return validate(frames, policy=Policy.from_env(), previous=previous)
+    return validate(frames, policy=Policy.from_env())
+
+
+def failure_frame(cases: pd.DataFrame) -> pd.DataFrame:
+    """pandera failure cases in storable columns (values as text)."""
+    out = pd.DataFrame({c: cases[c] if c in cases.columns else None for c in FAILURE_COLUMNS}, index=cases.index)
+    for column in ("table", "schema_context", "column", "check", "failure_case", "report_id"):
+        out[column] = out[column].map(lambda v: None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v))
+        out[column] = out[column].astype("string")
+    for column in ("check_number", "index"):
+        out[column] = pd.to_numeric(out[column], errors="coerce").astype("Int64")
+    return out.reset_index(drop=True)
+
+
+@dataclass
+class _Parsed:
+    builder: TableBuilder = field(default_factory=TableBuilder)
+    outcomes: list[Outcome] = field(default_factory=list)
+    status: Counter[str] = field(default_factory=Counter)
+
+
+def _add_unread(parsed: _Parsed, rows: pd.DataFrame) -> None:
+    """Duplicates and files never read go straight to ``quarantine`` (their ledger row already says why)."""
+    for row in rows.itertuples(index=False):
+        message = f"same bytes as {row.duplicate_of}" if row.duplicate_of else None
+        parsed.builder.rows["quarantine"].append(_quarantine_row(row.path, row.sha256, row.size, row.reason, message))
+        parsed.status["quarantined"] += 1
+
+
+def _add_parsed(parsed: _Parsed, landing: Path, rows: pd.DataFrame, year: int, workers: int | None,
+                max_bytes: int) -> None:
+    """Parse ``rows`` (streamed, in parallel) into the table builder; the first file of a report wins."""
+    sha_of = dict(zip(rows["path"], rows["sha256"], strict=True))
+    first_path: dict[str, str] = {}
+    jobs = [ParseJob(landing / path, path) for path in rows["path"]]
+    for job, record in parse_files(jobs, workers=workers, max_bytes=max_bytes):
+        expected = sha_of[job.path]
+        source = record.get("source") or {}
+        if record["status"] != "quarantined" and source.get("sha256") != expected:
+            record = {**record, "status": "quarantined", "reason": "changed_during_run",
+                      "message": "the file changed after it was ingested; the next run picks up the new bytes"}
+        if record["status"] == "quarantined":  # the ledger's bytes, whatever the parser could read
+            record["source"] = {**source, "sha256": expected}
+        parsed.status[record["status"]] += 1
+        report_id = record.get("report_id")
+        version = record.get("parser_version")
+        note = None
+        if record["status"] != "quarantined":
+            if report_id in first_path:
+                parsed.builder.rows["quarantine"].append(_quarantine_row(
+                    job.path, expected, source.get("bytes"), DUPLICATE_REPORT,
+                    f"same report (normalised text) as {first_path[report_id]}"))
+                parsed.outcomes.append(Outcome(job.path, expected, "quarantined", DUPLICATE_REPORT, report_id, version,
+                                               first_path[report_id]))
+                continue
+            first_path[report_id] = job.path
+            metadata = record.get("metadata") or {}
+            printed = metadata.get("report_year")
+            if printed != year:  # the partition (year folder) decides; the ledger notes what the report says
+                note = f"report_year printed: {printed or 'none'}; partition: {year}"
+                record["metadata"] = {**metadata, "report_year": year}
+        parsed.builder.add(record)
+        parsed.outcomes.append(Outcome(job.path, expected, record["status"], record.get("reason"), report_id, version,
+                                       note=note))
+
+
+def _moved_by_validation(outcomes: list[Outcome], quarantine: pd.DataFrame, moved: set[str]) -> list[Outcome]:
+    """Reports that validation quarantined: their ledger rows take the quarantine table's reason."""
+    if not moved:
+        return outcomes
+    reasons = dict(zip(zip(quarantine["source_path"], quarantine["source_sha256"], strict=True),
+                       quarantine["reason"], strict=True))
+    return [Outcome(o.path, o.sha256, "quarantined", reasons.get((o.path, o.sha256), "schema_error"), o.report_id,
+                    o.parser_version, o.duplicate_of, o.note)
+            if o.report_id in moved and o.status != "quarantined" else o for o in outcomes]
+
+
+def build_core_year(db_path: Path, landing: Path, year: int, *, workers: int | None = None,
+                    max_bytes: int = DEFAULT_MAX_BYTES) -> CoreBuild:
+    """Parse the year's current files (from the ledger), validate, and replace the year's ``core`` tables and
+    the ledger outcomes in one transaction."""
+    wants_previous = "previous" in inspect.signature(validate).parameters
+    with warehouse.session(db_path) as con:
+        candidates = parse_candidates(con, year)
+        previous = None
+        if wants_previous and warehouse.table_exists(con, "core", "reports"):
+            previous = warehouse.read_core_frames(con, year - 1)
+    if previous is not None and previous["reports"].empty:
+        previous = None
+    unread = candidates.apply(_not_parsed, axis=1) if len(candidates) else pd.Series(dtype=bool)
+    parsed = _Parsed()
+    _add_unread(parsed, candidates[unread])
+    _add_parsed(parsed, landing, candidates[~unread] if len(candidates) else candidates, year, workers, max_bytes)
+    validated = _validate(parsed.builder.frames(), previous)
+    moved = set(validated.quarantined_report_ids)
+    outcomes = _moved_by_validation(parsed.outcomes, validated.frames["quarantine"], moved)
+    cases = failure_frame(validated.failure_cases)
+    with warehouse.session(db_path) as con, warehouse.transaction(con):
+        rows = {name: warehouse.replace_partition(con, "core", name, frame, year)
+                for name, frame in validated.frames.items()}
+        warehouse.replace_partition(con, "core", "validation_failures", cases, year)
+        record_outcomes(con, outcomes)
+    findings = validated.frames["findings"]
+    quarantine = validated.frames["quarantine"]
+    duplicates = getattr(validated, "duplicates", None)
+    return CoreBuild(
+        year=year, frames=validated.frames, failure_cases=cases,
+        quarantined_report_ids=sorted(moved), files=len(candidates), parse_status=dict(parsed.status),
+        quarantine_reasons=dict(sorted(Counter(quarantine["reason"].astype(str)).items())),
+        findings_by_rule=dict(sorted(Counter(findings["rule"].astype(str)).items())),
+        rule_summary=getattr(validated, "rule_summary", None), rows=rows,
+        duplicate_reports=duplicates if isinstance(duplicates, pd.DataFrame) else None,
+    )
+
+
+def wide_tables(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """``<table>_wide``: one row per report, one column per cell, with the report's agency and template."""
+    reports = frames["reports"][list(REPORT_COLUMNS)]
+    out = {}
+    for name in WIDE_TABLES:
+        wide = wide_view(frames, name)
+        merged = reports.merge(wide, on="report_id", how="inner") if len(wide.columns) > 1 else reports.iloc[0:0]
+        out[f"{name}_wide"] = merged.sort_values("report_id", kind="stable").reset_index(drop=True)
+    return out
+
+
+def build_out_year(db_path: Path, year: int) -> dict[str, pd.DataFrame]:
+    """Replace the year's ``out`` tables from its ``core`` tables."""
+    with warehouse.session(db_path) as con:
+        frames = {name: warehouse.read_model_table(con, name, year) for name in ("reports", *WIDE_TABLES)}
+    tables = wide_tables(frames)
+    with warehouse.session(db_path) as con:
+        warehouse.replace_partitions(con, "out", tables, year)
+    return tables
+
+
+def release_frames(db_path: Path, year: int) -> dict[str, pd.DataFrame]:
+    """The year's validated core tables, in the column model's columns and dtypes, for publishing."""
+    with warehouse.session(db_path) as con:
+        return warehouse.read_core_frames(con, year)
+
+
+def empty_frames() -> dict[str, pd.DataFrame]:
+    return {name: typed_frame(table, []) for name, table in build_tables().items()}

@@ -1,0 +1,446 @@
+"""Landing folder → ledger: which raw files exist, which report year each belongs to, and what became of each.
+
+Belongs here: walking the landing folder safely (symlinks out of it are never read), hashing, format sniffing,
+assigning a report year to each file (its year folder, else the year printed in the report), and the ledger —
+DuckDB table ``ledger.files``, one row per (path, sha256) ever seen, kept forever:
+
+* a re-run skips files whose (path, sha256) is already recorded (only ``last_seen`` moves);
+* a changed file at the same path gets a new row with the next ``version``; the old row stays, ``current = false``;
+* a file whose bytes are already current at another path is recorded as ``quarantined`` / ``duplicate`` with
+  ``duplicate_of`` naming the first path, and is not parsed again;
+* a file that disappears keeps its rows, ``current = false`` and ``removed_at`` set.
+
+The status of a current row is ``pending`` until parsed, then ``parsed`` | ``partial`` | ``quarantined`` (with a
+``reason``), so that for every year: current files = parsed + partial + quarantined (+ pending before a parse).
+Not here: parsing tables (``govreports.parser``, ``govreports.batch``) or writing core tables (``govreports.build``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+
+import duckdb
+import pandas as pd
+
+from govreports import warehouse
+from govreports.parser import DEFAULT_MAX_BYTES, parse_path
+
+YEAR_DIR = re.compile(r"^(19|20)\d{2}$")
+UNREAD = ""  # sha256 of a file that was deliberately not read (e.g. a symlink out of the landing folder)
+DUPLICATE = "duplicate"
+DUPLICATE_REPORT = "duplicate_report"
+OUTSIDE_LANDING = "outside_landing"
+
+LEDGER_DDL = """
+CREATE SCHEMA IF NOT EXISTS ledger;
+CREATE TABLE IF NOT EXISTS ledger.files (
+    path VARCHAR NOT NULL,          -- relative to the landing folder, POSIX separators
+    sha256 VARCHAR NOT NULL,        -- of the raw bytes ('' when the file was not read)
+    version INTEGER NOT NULL,       -- 1, 2, ... per path: a changed file is a new version
+    size BIGINT,
+    format VARCHAR,                 -- sniffed: text | html | docx | pdf | zip | binary
+    mtime_ns BIGINT,
+    folder_year INTEGER,            -- from landing/<year>/..., null outside a year folder
+    report_year INTEGER,            -- the partition the file belongs to
+    first_seen TIMESTAMP NOT NULL,
+    last_seen TIMESTAMP NOT NULL,
+    removed_at TIMESTAMP,
+    current BOOLEAN NOT NULL,       -- these bytes are at this path now
+    status VARCHAR NOT NULL,        -- pending | parsed | partial | quarantined
+    reason VARCHAR,                 -- why partial or quarantined (duplicate, not_a_report, schema_error, ...)
+    report_id VARCHAR,
+    duplicate_of VARCHAR,           -- path of the first copy, for duplicates
+    parser_version VARCHAR,
+    note VARCHAR,
+    PRIMARY KEY (path, sha256)
+);
+CREATE TABLE IF NOT EXISTS ledger.release_reports (
+    report_year INTEGER NOT NULL,
+    version VARCHAR NOT NULL,
+    report_id VARCHAR NOT NULL,
+    published_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (report_year, version, report_id)
+);
+"""
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    """One file in the landing folder as scanned (not yet parsed)."""
+
+    path: str  # relative to the landing folder, POSIX
+    abs_path: Path
+    size: int | None
+    mtime_ns: int | None
+    sha256: str
+    format: str | None
+    folder_year: int | None
+    problem: str | None = None  # reason the file was not read
+
+
+@dataclass
+class IngestSummary:
+    year: int
+    digest: str
+    counts: Counter[str] = field(default_factory=Counter)  # new, changed, unchanged, removed, duplicate, problem
+    manifest: pd.DataFrame = field(default_factory=pd.DataFrame)  # current files of the year
+
+
+# --- scanning -------------------------------------------------------------------------------------------------
+
+def folder_year(path: str) -> int | None:
+    parts = PurePosixPath(path).parts
+    if len(parts) > 1 and YEAR_DIR.match(parts[0]):
+        return int(parts[0])
+    return None
+
+
+def sniff_format(head: bytes, name: str = "") -> str:
+    lower = name.lower()
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        return "docx" if lower.endswith(".docx") else "zip"
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\xd0\xcf\x11\xe0", b"\x1f\x8b", b"7z\xbc\xaf")):
+        return "binary"
+    sample = head[:4096].lower()
+    if lower.endswith((".html", ".htm")) or any(tag in sample for tag in (b"<html", b"<!doctype", b"<table", b"<body")):
+        return "html"
+    return "text"
+
+
+def hash_file(path: Path, chunk: int = 1 << 20) -> tuple[str, str]:
+    """sha256 of the bytes (streamed) and the sniffed format."""
+    digest = hashlib.sha256()
+    head = b""
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            if not head:
+                head = block[:8192]
+            digest.update(block)
+    return digest.hexdigest(), sniff_format(head, path.name)
+
+
+def _within(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root)
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
+
+
+def _walk(landing: Path, years: Collection[int] | None) -> Iterator[tuple[str, Path]]:
+    """(relative POSIX path, path) of every non-hidden entry that is a file or a symlink; year folders not in
+    ``years`` are skipped, everything outside year folders is always visited."""
+    if not landing.is_dir():
+        return
+    for top in sorted(landing.iterdir()):
+        if top.name.startswith("."):
+            continue
+        if top.is_dir() and not top.is_symlink():
+            if YEAR_DIR.match(top.name) and years is not None and int(top.name) not in years:
+                continue
+            for directory, dirnames, filenames in os.walk(top, followlinks=False):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                base = Path(directory)
+                links = [d for d in dirnames if (base / d).is_symlink()]
+                for name in sorted(filenames + links):
+                    if not name.startswith("."):
+                        entry = base / name
+                        yield entry.relative_to(landing).as_posix(), entry
+        else:
+            yield top.relative_to(landing).as_posix(), top
+
+
+def scan_landing(landing: Path, *, years: Collection[int] | None = None,
+                 known: Mapping[str, tuple[int, int, str, str]] | None = None) -> list[LandingFile]:
+    """Every file under ``landing`` (year folders limited to ``years``), hashed.
+
+    ``known`` maps a path to (mtime_ns, size, sha256, format) from an earlier scan: a file whose mtime and size
+    are unchanged is not hashed again.
+    """
+    landing = Path(landing)
+    root = landing.resolve()
+    known = known or {}
+    files: list[LandingFile] = []
+    for rel, entry in _walk(landing, years):
+        year = folder_year(rel)
+        if entry.is_symlink() and not _within(entry, root):
+            files.append(LandingFile(rel, entry, None, None, UNREAD, None, year, OUTSIDE_LANDING))
+            continue
+        if entry.is_dir():
+            continue  # a symlink to a folder inside the landing folder: its files are seen where they live
+        try:
+            stat = entry.stat()
+            cached = known.get(rel)
+            if cached and cached[0] == stat.st_mtime_ns and cached[1] == stat.st_size and cached[2]:
+                sha, fmt = cached[2], cached[3]
+            else:
+                sha, fmt = hash_file(entry)
+        except OSError as error:
+            files.append(LandingFile(rel, entry, None, None, UNREAD, None, year, f"unreadable: {error.strerror}"))
+            continue
+        files.append(LandingFile(rel, entry, stat.st_size, stat.st_mtime_ns, sha, fmt, year))
+    return files
+
+
+def peek_report_year(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[int | None, str | None]:
+    """The year printed in a report outside a year folder, or (None, reason)."""
+    record = parse_path(path, max_bytes=max_bytes)
+    if record["status"] == "quarantined":
+        return None, record.get("reason") or "quarantined"
+    year = (record.get("metadata") or {}).get("report_year")
+    return (int(year), None) if year else (None, "no_report_year")
+
+
+YearReader = Callable[[Path], tuple[int | None, str | None]]
+
+
+def assign_years(files: Iterable[LandingFile], *, known_years: Mapping[str, int | None] | None = None,
+                 read_year: YearReader = peek_report_year) -> list[tuple[LandingFile, int | None]]:
+    """Pair each file with its report year: its year folder, else a year known for its sha256, else the report's."""
+    known_years = known_years or {}
+    out = []
+    for f in files:
+        if f.folder_year is not None:
+            year = f.folder_year
+        elif f.problem:
+            year = None
+        elif f.sha256 in known_years:
+            year = known_years[f.sha256]
+        else:
+            year = read_year(f.abs_path)[0]
+        out.append((f, year))
+    return out
+
+
+def year_digest(pairs: Iterable[tuple[str, str]]) -> str:
+    """Fingerprint of a year's landing state: sorted (path, sha256) of its files."""
+    digest = hashlib.sha256()
+    for path, sha in sorted(pairs):
+        digest.update(f"{path}\0{sha}\n".encode())
+    return digest.hexdigest()
+
+
+def digests_by_year(assigned: Iterable[tuple[LandingFile, int | None]]) -> dict[int, str]:
+    groups: dict[int, list[tuple[str, str]]] = {}
+    for f, year in assigned:
+        if year is not None:
+            groups.setdefault(year, []).append((f.path, f.sha256))
+    return {year: year_digest(pairs) for year, pairs in groups.items()}
+
+
+def landing_years(landing: Path, read_year: YearReader = peek_report_year) -> list[int]:
+    """Years that have at least one file in the landing folder."""
+    return sorted({year for _, year in assign_years(scan_landing(landing), read_year=read_year) if year is not None})
+
+
+# --- the ledger -----------------------------------------------------------------------------------------------
+
+def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(LEDGER_DDL)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def scan_cache(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, tuple[int, int, str, str]], dict[str, int | None]]:
+    """From the ledger: (mtime, size, sha256, format) of each current path, and the year known for each sha256."""
+    ensure_ledger(con)
+    rows = con.execute("SELECT path, mtime_ns, size, sha256, format, report_year, folder_year FROM ledger.files "
+                       "WHERE current").fetchall()
+    known = {r[0]: (r[1], r[2], r[3], r[4]) for r in rows if r[1] is not None and r[3]}
+    years = {r[3]: r[5] for r in rows if r[3] and r[6] is None}
+    return known, years
+
+
+def apply_scan(con: duckdb.DuckDBPyConnection, year: int, assigned: Iterable[tuple[LandingFile, int | None]],
+               now: datetime | None = None) -> IngestSummary:
+    """Record one year's scan in the ledger (call inside a transaction).  Files without a year are recorded too
+    (as quarantined) by whichever year runs, so that nothing goes unaccounted."""
+    ensure_ledger(con)
+    now = now or _now()
+    counts: Counter[str] = Counter()
+    scope = [(f, y) for f, y in assigned if y == year or y is None]
+    scanned = {f.path: f for f, _ in scope}
+    year_of = {f.path: y for f, y in scope}
+    # 1. rows of this scope that are no longer there, or whose bytes changed
+    rows = con.execute("SELECT path, sha256 FROM ledger.files WHERE current AND (report_year = ? OR "
+                       "(report_year IS NULL AND folder_year IS NULL))", [year]).fetchall()
+    for path, sha in rows:
+        if path not in scanned:
+            con.execute("UPDATE ledger.files SET current = false, removed_at = ? WHERE path = ? AND sha256 = ?",
+                        [now, path, sha])
+            counts["removed"] += 1
+        elif scanned[path].sha256 != sha:
+            con.execute("UPDATE ledger.files SET current = false WHERE path = ? AND sha256 = ?", [path, sha])
+            counts["changed"] += 1
+    # 2. where each sha256 currently lives as a non-duplicate
+    canonical: dict[str, str] = {}
+    for path, sha in con.execute("SELECT path, sha256 FROM ledger.files WHERE current AND sha256 <> '' AND "
+                                 "coalesce(reason, '') <> ? ORDER BY first_seen, path", [DUPLICATE]).fetchall():
+        canonical.setdefault(sha, path)
+    # 3. upsert every scanned file, in path order
+    for path in sorted(scanned):
+        f = scanned[path]
+        existing = con.execute("SELECT current, reason, duplicate_of FROM ledger.files WHERE path = ? AND sha256 = ?",
+                               [path, f.sha256]).fetchone()
+        first = canonical.get(f.sha256) if f.sha256 else None
+        is_duplicate = first is not None and first != path
+        if f.problem:
+            status, reason, duplicate_of = "quarantined", f.problem, None
+        elif is_duplicate:
+            status, reason, duplicate_of = "quarantined", DUPLICATE, first
+        else:
+            status, reason, duplicate_of = "pending", None, None
+            if f.sha256:
+                canonical.setdefault(f.sha256, path)
+        if year_of[path] is None and not f.problem:
+            status, reason = "quarantined", "no_report_year"
+        if existing and existing[0]:
+            counts["unchanged"] += 1
+            if existing[1] == DUPLICATE and not is_duplicate:  # its first copy is gone: this one takes its place
+                con.execute("UPDATE ledger.files SET status = 'pending', reason = NULL, duplicate_of = NULL "
+                            "WHERE path = ? AND sha256 = ?", [path, f.sha256])
+            con.execute("UPDATE ledger.files SET last_seen = ?, mtime_ns = ? WHERE path = ? AND sha256 = ?",
+                        [now, f.mtime_ns, path, f.sha256])
+            continue
+        if existing:  # the file went back to bytes seen before at this path
+            con.execute("UPDATE ledger.files SET current = true, removed_at = NULL, last_seen = ?, mtime_ns = ?, "
+                        "status = ?, reason = ?, duplicate_of = ?, report_id = NULL WHERE path = ? AND sha256 = ?",
+                        [now, f.mtime_ns, status, reason, duplicate_of, path, f.sha256])
+        else:
+            version = con.execute("SELECT coalesce(max(version), 0) + 1 FROM ledger.files WHERE path = ?",
+                                  [path]).fetchone()[0]
+            con.execute(
+                "INSERT INTO ledger.files (path, sha256, version, size, format, mtime_ns, folder_year, report_year, "
+                "first_seen, last_seen, current, status, reason, duplicate_of) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, true, ?, ?, ?)",
+                [path, f.sha256, version, f.size, f.format, f.mtime_ns, f.folder_year, year_of[path], now, now,
+                 status, reason, duplicate_of])
+            counts["new"] += 1
+        if is_duplicate:
+            counts["duplicate"] += 1
+        if f.problem:
+            counts["problem"] += 1
+    manifest = con.execute(
+        "SELECT path, sha256, version, size, format, folder_year, report_year, status, reason, duplicate_of, "
+        "first_seen FROM ledger.files WHERE current AND report_year = ? ORDER BY path", [year]).df()
+    digest = year_digest((f.path, f.sha256) for f, y in scope if y == year)
+    return IngestSummary(year, digest, counts, manifest)
+
+
+def parse_candidates(con: duckdb.DuckDBPyConnection, year: int) -> pd.DataFrame:
+    """Current files of a year, each with what the ledger knows (duplicates and unreadable files included)."""
+    ensure_ledger(con)
+    return con.execute("SELECT path, sha256, size, status, reason, duplicate_of FROM ledger.files "
+                       "WHERE current AND report_year = ? ORDER BY path", [year]).df()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What parsing made of one ledger row."""
+
+    path: str
+    sha256: str
+    status: str
+    reason: str | None = None
+    report_id: str | None = None
+    parser_version: str | None = None
+    duplicate_of: str | None = None
+    note: str | None = None
+
+
+def record_outcomes(con: duckdb.DuckDBPyConnection, outcomes: Iterable[Outcome]) -> int:
+    """Write parse outcomes into the ledger (call inside the transaction that writes the core tables)."""
+    frame = pd.DataFrame([o.__dict__ for o in outcomes],
+                         columns=["path", "sha256", "status", "reason", "report_id", "parser_version",
+                                  "duplicate_of", "note"]).astype("string")
+    if frame.empty:
+        return 0
+    con.register("_outcomes", frame)
+    try:
+        con.execute("UPDATE ledger.files AS f SET status = o.status, reason = o.reason, report_id = o.report_id, "
+                    "parser_version = o.parser_version, duplicate_of = coalesce(o.duplicate_of, f.duplicate_of), "
+                    "note = o.note FROM _outcomes AS o WHERE f.path = o.path AND f.sha256 = o.sha256")
+    finally:
+        con.unregister("_outcomes")
+    return len(frame)
+
+
+def record_release(con: duckdb.DuckDBPyConnection, year: int, version: str, report_ids: Iterable[str]) -> None:
+    ensure_ledger(con)
+    now = _now()
+    for report_id in sorted(set(report_ids)):
+        con.execute("INSERT INTO ledger.release_reports VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    [year, version, report_id, now])
+
+
+@dataclass
+class LedgerCounts:
+    year: int | None
+    files_seen: int  # every (path, sha256) ever recorded for the year, history included
+    current: int
+    parsed: int
+    partial: int
+    quarantined: int
+    pending: int
+    superseded: int  # older versions kept in history (changed or removed)
+    quarantined_by_reason: dict[str, int]
+    duplicates: int
+    releases: list[str] = field(default_factory=list)  # release versions that include reports of the year
+
+    @property
+    def balanced(self) -> bool:
+        """files in = parsed + partial + quarantined (+ pending, which is zero after a parse)."""
+        return self.current == self.parsed + self.partial + self.quarantined + self.pending
+
+
+def ledger_counts(con: duckdb.DuckDBPyConnection, year: int | None) -> LedgerCounts:
+    """Counts for one year (``None``: files that have no year)."""
+    ensure_ledger(con)
+    where, params = ("report_year = ?", [year]) if year is not None else ("report_year IS NULL", [])
+    frame = con.execute(f"SELECT current, status, reason FROM ledger.files WHERE {where}", params).df()
+    current = frame[frame["current"].astype(bool)]
+    status = Counter(current["status"].astype(str))
+    quarantined = current[current["status"] == "quarantined"]
+    reasons = Counter(quarantined["reason"].fillna("unknown").astype(str))
+    return LedgerCounts(
+        year=year, files_seen=len(frame), current=len(current), parsed=status["parsed"], partial=status["partial"],
+        quarantined=status["quarantined"], pending=status["pending"], superseded=len(frame) - len(current),
+        quarantined_by_reason=dict(sorted(reasons.items())),
+        duplicates=reasons[DUPLICATE] + reasons[DUPLICATE_REPORT],
+        releases=_release_versions(con, year) if year is not None else [],
+    )
+
+
+def _release_versions(con: duckdb.DuckDBPyConnection, year: int) -> list[str]:
+    versions = [r[0] for r in con.execute("SELECT DISTINCT version FROM ledger.release_reports WHERE report_year = ?",
+                                          [year]).fetchall()]
+    return sorted(versions, key=lambda v: [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"[.-]", v)])
+
+
+def ledger_years(con: duckdb.DuckDBPyConnection) -> list[int]:
+    ensure_ledger(con)
+    return [r[0] for r in con.execute("SELECT DISTINCT report_year FROM ledger.files WHERE report_year IS NOT NULL "
+                                      "ORDER BY 1").fetchall()]
+
+
+def ingest_year(db_path: Path, landing: Path, year: int, *, max_bytes: int = DEFAULT_MAX_BYTES,
+                now: datetime | None = None) -> IngestSummary:
+    """Scan the landing folder for one year and record it in the ledger (hashing outside the warehouse lock)."""
+    with warehouse.session(db_path) as con:
+        known, known_years = scan_cache(con)
+    files = scan_landing(landing, years={year}, known=known)
+    assigned = assign_years(files, known_years=known_years,
+                            read_year=lambda path: peek_report_year(path, max_bytes))
+    with warehouse.session(db_path) as con, warehouse.transaction(con):
+        return apply_scan(con, year, assigned, now)

@@ -1,0 +1,74 @@
+"""Resources injected into assets, checks and sensors, configured by environment with embedded defaults.
+
+Belongs here: the data directory (``GOVREPORTS_DATA_DIR``, default ``./data``) and the folders under it, the
+parsing limits (``GOVREPORTS_WORKERS``, ``GOVREPORTS_MAX_BYTES``), and the notifier.  ``resources_from_env``
+builds the set used by ``orchestration.definitions``; swap one entry there to change an environment.
+"""
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from dagster import ConfigurableResource, get_dagster_logger
+
+from govreports.batch import default_workers
+from govreports.parser import DEFAULT_MAX_BYTES
+from govreports.paths import DataPaths
+
+
+class PathsResource(ConfigurableResource):
+    """The data directory: ``landing/``, ``warehouse.duckdb``, ``dagster_home/``, ``releases/``, ``alerts.jsonl``."""
+
+    data_dir: str
+
+    @property
+    def paths(self) -> DataPaths:
+        return DataPaths.resolve(self.data_dir)
+
+    @property
+    def landing(self) -> Path:
+        return self.paths.landing
+
+    @property
+    def warehouse(self) -> Path:
+        return self.paths.warehouse
+
+    @property
+    def releases(self) -> Path:
+        return self.paths.releases
+
+
+class ParsingResource(ConfigurableResource):
+    """How a year's files are parsed: worker processes, and the size above which a file is quarantined."""
+
+    workers: int = 2
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+
+class NotifierResource(ConfigurableResource):
+    """Sends alerts.  The embedded default appends each alert as one JSON line to ``alerts_path`` and logs it;
+    webhook or mail delivery can be added as further fields and branches in ``send``."""
+
+    alerts_path: str
+
+    def send(self, alert: dict[str, Any]) -> None:
+        entry = {"sent_at": datetime.now(UTC).isoformat(timespec="seconds"), **alert}
+        path = Path(self.alerts_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+        get_dagster_logger().warning("govreports alert: %s", json.dumps(entry, ensure_ascii=False, default=str))
+
+
+def resources_from_env(data_dir: str | os.PathLike[str] | None = None) -> dict[str, ConfigurableResource]:
+    paths = DataPaths.resolve(data_dir)
+    return {
+        "paths": PathsResource(data_dir=str(paths.root)),
+        "parsing": ParsingResource(
+            workers=default_workers(),
+            max_bytes=int(os.environ.get("GOVREPORTS_MAX_BYTES", DEFAULT_MAX_BYTES)),
+        ),
+        "notifier": NotifierResource(alerts_path=str(paths.alerts)),
+    }

@@ -1,0 +1,211 @@
+"""Ingestion, ledger and warehouse without Dagster: re-runs skip, changes version, duplicates are recorded,
+every file is accounted for, and a year's core tables are replaced, never duplicated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from govreports import warehouse
+from govreports.batch import ParseJob, parse_files
+from govreports.build import build_core_year, build_out_year
+from govreports.columns import build_tables
+from govreports.ingest import folder_year, ingest_year, ledger_counts, scan_landing, sniff_format
+from tests.gold import CORPUS
+from tests.pipeline_data import expected_counts, lay_landing
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> tuple[Path, Path]:
+    landing = lay_landing(tmp_path / "landing")
+    return tmp_path / "warehouse.duckdb", landing
+
+
+def ledger(db: Path) -> pd.DataFrame:
+    with warehouse.session(db) as con:
+        return con.execute("SELECT * FROM ledger.files ORDER BY path, version").df()
+
+
+def test_scan_helpers() -> None:
+    assert folder_year("2020/a.txt") == 2020
+    assert folder_year("2020/sub/a.txt") == 2020
+    assert folder_year("inbox/a.txt") is None
+    assert folder_year("2020") is None  # a file named like a year, at the top
+    assert sniff_format(b"%PDF-1.7") == "pdf"
+    assert sniff_format(b"PK\x03\x04", "a.docx") == "docx"
+    assert sniff_format(b"<!DOCTYPE html><html>") == "html"
+    assert sniff_format("一、总体情况".encode()) == "text"
+
+
+def test_first_ingest_records_every_file(data: tuple[Path, Path]) -> None:
+    db, landing = data
+    summary = ingest_year(db, landing, 2020)
+    rows = ledger(db).set_index("path")
+    assert summary.counts["new"] == 6 and summary.counts["duplicate"] == 1
+    assert set(rows.index) == {"2020/pingtan_qu_2020.txt", "2020/putian_sjj_2020.txt", "2020/putian_tjj_2020.html",
+                               "2020/sub/zz_copy_of_sjj.txt", "2020/notes.txt", "inbox/000_5c245e0f5975cf67.txt"}
+    assert rows.loc["inbox/000_5c245e0f5975cf67.txt", "report_year"] == 2020  # read from the report
+    assert pd.isna(rows.loc["inbox/000_5c245e0f5975cf67.txt", "folder_year"])
+    copy = rows.loc["2020/sub/zz_copy_of_sjj.txt"]
+    assert (copy["status"], copy["reason"], copy["duplicate_of"]) == ("quarantined", "duplicate",
+                                                                      "2020/putian_sjj_2020.txt")
+    assert rows.loc["2020/putian_tjj_2020.html", "format"] == "html"
+    assert (rows["sha256"].str.len() == 64).all()
+
+
+def test_rerun_skips_known_files(data: tuple[Path, Path]) -> None:
+    db, landing = data
+    ingest_year(db, landing, 2020)
+    before = ledger(db)
+    again = ingest_year(db, landing, 2020)
+    after = ledger(db)
+    assert again.counts["new"] == 0 and again.counts["changed"] == 0
+    assert again.counts["unchanged"] == len(before)
+    assert len(after) == len(before)
+    assert (after["first_seen"] == before["first_seen"]).all()
+
+
+def test_changed_file_is_a_new_version_and_history_is_kept(data: tuple[Path, Path]) -> None:
+    db, landing = data
+    ingest_year(db, landing, 2020)
+    target = landing / "2020" / "pingtan_qu_2020.txt"
+    old = target.read_bytes()
+    target.write_bytes(old.replace("平潭".encode(), "平潭县".encode(), 1))
+    summary = ingest_year(db, landing, 2020)
+    assert summary.counts["changed"] == 1 and summary.counts["new"] == 1
+    versions = ledger(db).query("path == '2020/pingtan_qu_2020.txt'").sort_values("version")
+    assert list(versions["version"]) == [1, 2]
+    assert list(versions["current"]) == [False, True]
+    # back to the old bytes: the first version is current again, nothing is lost
+    target.write_bytes(old)
+    ingest_year(db, landing, 2020)
+    versions = ledger(db).query("path == '2020/pingtan_qu_2020.txt'").sort_values("version")
+    assert list(versions["current"]) == [True, False]
+
+
+def test_removed_file_and_promoted_duplicate(data: tuple[Path, Path]) -> None:
+    db, landing = data
+    ingest_year(db, landing, 2020)
+    (landing / "2020" / "putian_sjj_2020.txt").unlink()
+    summary = ingest_year(db, landing, 2020)
+    rows = ledger(db).set_index("path")
+    assert summary.counts["removed"] == 1
+    assert not rows.loc["2020/putian_sjj_2020.txt", "current"]
+    assert not pd.isna(rows.loc["2020/putian_sjj_2020.txt", "removed_at"])
+    copy = rows.loc["2020/sub/zz_copy_of_sjj.txt"]
+    assert copy["status"] == "pending" and pd.isna(copy["duplicate_of"])  # the copy takes the original's place
+
+
+def test_duplicate_across_year_folders(data: tuple[Path, Path]) -> None:
+    db, landing = data
+    ingest_year(db, landing, 2020)
+    (landing / "2021" / "moved_by_mistake.txt").write_bytes((landing / "2020" / "pingtan_qu_2020.txt").read_bytes())
+    ingest_year(db, landing, 2021)
+    row = ledger(db).set_index("path").loc["2021/moved_by_mistake.txt"]
+    assert (row["reason"], row["duplicate_of"]) == ("duplicate", "2020/pingtan_qu_2020.txt")
+
+
+def test_symlink_out_of_landing_is_never_read(data: tuple[Path, Path], tmp_path: Path) -> None:
+    db, landing = data
+    secret = tmp_path / "secret.txt"
+    secret.write_text("outside", encoding="utf-8")
+    (landing / "2020" / "link.txt").symlink_to(secret)
+    files = {f.path: f for f in scan_landing(landing, years={2020})}
+    assert files["2020/link.txt"].problem == "outside_landing" and files["2020/link.txt"].sha256 == ""
+    ingest_year(db, landing, 2020)
+    build_core_year(db, landing, 2020, workers=1)
+    with warehouse.session(db) as con:
+        counts = ledger_counts(con, 2020)
+        quarantine = warehouse.read_model_table(con, "quarantine", 2020)
+    assert counts.quarantined_by_reason["outside_landing"] == 1 and counts.balanced
+    assert "2020/link.txt" in set(quarantine["source_path"])
+
+
+def test_core_build_matches_the_files_and_reruns_replace(data: tuple[Path, Path]) -> None:
+    db, landing = data
+    expected = expected_counts(landing, 2020)
+    for _ in range(2):  # the second build replaces the year's rows
+        ingest_year(db, landing, 2020)
+        build = build_core_year(db, landing, 2020, workers=1)
+    assert build.rows == {name: expected["tables"].get(name, 0) for name in build_tables()}
+    with warehouse.session(db) as con:
+        for name, table in build_tables().items():
+            keys = ", ".join(table.primary_key)
+            total, distinct = con.execute(
+                f"SELECT count(*), count(DISTINCT ({keys})) FROM core.{name} WHERE report_year = 2020").fetchone()
+            assert total == distinct == expected["tables"].get(name, 0), name
+        counts = ledger_counts(con, 2020)
+        assert con.execute("SELECT count(*) FROM core.reports WHERE source_path LIKE '/%'").fetchone()[0] == 0
+    assert counts.balanced and counts.pending == 0
+    assert counts.current == expected["files"]
+    assert counts.parsed + counts.partial == expected["tables"]["reports"]
+    assert counts.quarantined_by_reason == expected["reasons"] == {"duplicate": 1, "not_a_report": 1}
+
+
+def test_same_report_with_other_bytes_is_a_duplicate_report(data: tuple[Path, Path]) -> None:
+    db, landing = data
+    text = (landing / "2021" / "putian_hyyyj_2021.txt").read_bytes()
+    (landing / "2021" / "zz_reformatted.txt").write_bytes(text.replace(b"\n", b"\r\n"))  # same text, new bytes
+    ingest_year(db, landing, 2021)
+    build = build_core_year(db, landing, 2021, workers=1)
+    assert build.quarantine_reasons == {"duplicate_report": 1}
+    row = ledger(db).set_index("path").loc["2021/zz_reformatted.txt"]
+    assert (row["status"], row["reason"], row["duplicate_of"]) == ("quarantined", "duplicate_report",
+                                                                   "2021/putian_hyyyj_2021.txt")
+
+
+def test_out_tables_add_columns_for_new_templates(data: tuple[Path, Path]) -> None:
+    db, landing = data
+    for year in (2020, 2021):  # 2019 template, then 2021 template: different cell columns
+        ingest_year(db, landing, year)
+        build_core_year(db, landing, year, workers=1)
+        build_out_year(db, year)
+    build_out_year(db, 2020)
+    with warehouse.session(db) as con:
+        frame = con.execute("SELECT * FROM out.applications_wide").df()
+    assert frame.groupby("report_year").size().to_dict() == {2020: 4, 2021: 2}
+    assert frame["report_id"].is_unique
+    assert "other_fee_unpaid__total" in frame.columns  # a 2021-template row
+
+
+def test_replace_partition_is_atomic(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    good = pd.DataFrame({"a": [1, 2]})
+    with warehouse.session(db) as con:
+        warehouse.replace_partitions(con, "out", {"t": good}, 2020)
+        with pytest.raises(duckdb.Error), warehouse.transaction(con):
+            warehouse.replace_partition(con, "out", "t", pd.DataFrame({"a": [3]}), 2020)
+            con.execute("SELECT * FROM no_such_table")
+        assert con.execute("SELECT a FROM out.t ORDER BY a").fetchall() == [(1,), (2,)]
+
+
+def test_parallel_parsing_streams_records_in_order() -> None:
+    paths = sorted((CORPUS / "dev").glob("*.txt"))[:6]
+    jobs = [ParseJob(p, p.name) for p in paths]
+    parallel = list(parse_files(jobs, workers=2, window=2, min_parallel=0))
+    inline = list(parse_files(jobs, workers=1))
+    assert [j.path for j, _ in parallel] == [p.name for p in paths]
+    assert [r["report_id"] for _, r in parallel] == [r["report_id"] for _, r in inline]
+    assert all(r["source"]["path"] == j.path for j, r in parallel)
+
+
+def test_init_sample_lays_the_corpus_by_year(tmp_path: Path) -> None:
+    from govreports.pipeline_cli import lay_sample
+    from orchestration.runner import parse_years
+
+    landing = tmp_path / "landing"
+    laid = lay_sample(landing, CORPUS)
+    corpus = [p for p in CORPUS.rglob("*") if p.is_file() and p.name != "SOURCES.tsv"
+              and not p.name.upper().startswith("README")]
+    assert len(laid) == len(corpus)
+    assert {p.parent.name for p in laid} >= {"2008", "2019", "2020", "2021", "2022", "2023", "2024"}
+    assert (landing / "2020" / "putian_tjj_2020.html").exists()
+    mtimes = {p: p.stat().st_mtime_ns for p in laid}
+    assert lay_sample(landing, CORPUS) == laid  # idempotent: nothing rewritten
+    assert all(p.stat().st_mtime_ns == mtimes[p] for p in laid)
+    assert parse_years("2019-2021,2023") == [2019, 2020, 2021, 2023]
+    with pytest.raises(ValueError):
+        parse_years("2021-2019")

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DATA_DIR ?= ./data
-YEARS ?= 2019-2024
+YEARS ?= 2008-2024
 
 .PHONY: install demo test lint bench ui clean
 

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from govreports import __version__
-from govreports.decode import Undecodable, decode
-from govreports.htmltext import to_plain_text
 from govreports.parser.metadata import extract_metadata
 from govreports.parser.sections import extract_sections
 from govreports.parser.tables import TableReader
-from govreports.parser.textview import translate
+from govreports.readers import Unreadable, read_bytes
+from govreports.readers.html import to_plain_text
+from govreports.readers.manifest import annotate
 from govreports.rules import check_report, prove_blank_zeros
 from govreports.spec import load_spec
 
@@ -26,9 +26,10 @@ _REPORT_WORDS = re.compile(r"政府信息公开|政务公开")
 _REPORT_KIND = re.compile(r"年度报告|年报|工作报告")
 
 
-def report_id_for(text: str, *, translated: bool = False) -> str:
-    """Stable id: sha256 of the text with full-width forms folded and white space removed (layout-independent)."""
-    normalised = "".join((text if translated else translate(text)).split())
+def report_id_for(text: str) -> str:
+    """Stable id: sha256 of the report text with all white space removed, so that re-wrapped or re-indented
+    copies of the same text share an id."""
+    normalised = "".join(text.split())
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()[:32]
 
 
@@ -54,20 +55,24 @@ def quarantined(path: str | None, data: bytes, reason: str, message: str, fmt: s
 
 
 def parse_text(text: str, *, path: str | None = None, data: bytes | None = None, fmt: str = "text",
-               encoding: str | None = None) -> dict[str, Any]:
+               encoding: str | None = None, rendered: bool = False) -> dict[str, Any]:
+    """Parse decoded text; HTML pages are flattened first unless ``rendered`` says a reader already did."""
     spec = load_spec()
     raw_bytes = data if data is not None else text.encode("utf-8")
-    plain, detected = to_plain_text(text)
-    fmt = detected if fmt == "text" else fmt
+    if rendered:  # a reader's output (govreports.readers): already in the layout the table reader reads
+        plain = text
+    else:
+        plain, detected = to_plain_text(text)
+        fmt = detected if fmt == "text" else fmt
     plain = plain.replace("\r\n", "\n").replace("\r", "\n")
     reader = TableReader(plain, spec)
     tables = reader.read()
-    metadata = extract_metadata(reader.view.text)
+    metadata = extract_metadata(plain)
     has_tables = tables.template is not None
     if not has_tables and not (_REPORT_WORDS.search(plain[:50_000]) and _REPORT_KIND.search(plain[:50_000])):
         return quarantined(path, raw_bytes, "not_a_report",
                            "no standard tables and no mention of a government information disclosure report", fmt)
-    sections = extract_sections(reader.view.text)
+    sections = extract_sections(plain)
     findings: list[dict[str, Any]] = []
     template = tables.template
     if template is None:
@@ -99,7 +104,7 @@ def parse_text(text: str, *, path: str | None = None, data: bytes | None = None,
     spans = {name: {"start_line": s.start_line, "end_line": s.end_line, "start_offset": s.start, "end_offset": s.end}
              for name, s in tables.spans.items()}
     return {
-        "report_id": report_id_for(reader.view.text, translated=True),
+        "report_id": report_id_for(plain),
         "status": status,
         "reason": reason,
         "parser_version": __version__,
@@ -123,26 +128,30 @@ def parse_text(text: str, *, path: str | None = None, data: bytes | None = None,
 
 
 def parse_bytes(data: bytes, path: str | None = None, *, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, Any]:
-    """Parse raw bytes of any supported text format; bad input yields a quarantined record, never an exception."""
+    """Parse raw bytes of any supported format (text, HTML, DOCX, PDF; told by content); bad input yields a
+    quarantined record, never an exception."""
     try:
-        decoded = decode(data, max_bytes=max_bytes)
-    except Undecodable as error:
-        return quarantined(path, data, error.reason, error.detail)
-    try:
-        return parse_text(decoded.text, path=path, data=data, encoding=decoded.encoding)
+        document = read_bytes(data, max_bytes=max_bytes)
+        return parse_text(document.text, path=path, data=data, fmt=document.fmt, encoding=document.encoding,
+                          rendered=True)
+    except Unreadable as error:
+        return quarantined(path, data, error.reason, error.detail, error.fmt)
     except RecursionError as error:  # pathological nesting in hostile HTML
         return quarantined(path, data, "parser_error", f"{type(error).__name__}: {error}")
     except Exception as error:  # noqa: BLE001 - one bad file must never stop a run; the reason says what broke
         return quarantined(path, data, "parser_error", f"{type(error).__name__}: {error}")
 
 
-def parse_path(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, Any]:
+def parse_path(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, manifest: bool = True) -> dict[str, Any]:
+    """Parse a file; with ``manifest`` (the default) a manifest beside it (govreports.readers.manifest) is
+    applied to the record."""
     path = Path(path)
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            return quarantined(str(path), b"", "too_large", f"{size} bytes exceeds the limit of {max_bytes}")
-        data = path.read_bytes()
+            record = quarantined(str(path), b"", "too_large", f"{size} bytes exceeds the limit of {max_bytes}")
+        else:
+            record = parse_bytes(path.read_bytes(), str(path), max_bytes=max_bytes)
     except OSError as error:
-        return quarantined(str(path), b"", "unreadable", f"{type(error).__name__}: {error}")
-    return parse_bytes(data, str(path), max_bytes=max_bytes)
+        record = quarantined(str(path), b"", "unreadable", f"{type(error).__name__}: {error}")
+    return annotate(record, path) if manifest else record

@@ -218,6 +218,7 @@ class RowReading:
     blanks_inserted: bool = False
     candidates: tuple[Reading, ...] = ()
     truncated: bool = False
+    message: str = ""  # what the finding for a non-literal row says after "<table> <row>: "
 
 
 @lru_cache(maxsize=32_768)
@@ -232,7 +233,8 @@ def read_row(value_text: str, kinds: tuple[str, ...], rule: str | None, flattene
     else:
         placement = place_row(chunks, kinds, _CHECKS.get(rule or ""), flattened=flattened)
     if not placement.readings:
-        return RowReading(tuple(chunks), (), "unreadable")
+        return RowReading(tuple(chunks), (), "unreadable",
+                          message=f"{len(chunks)} printed values for {ncols} columns: {chunks!r}")
     agreed = placement.agreed()
     undetermined = set(placement.undetermined())
     cells: list[CellReading] = []
@@ -242,14 +244,19 @@ def read_row(value_text: str, kinds: tuple[str, ...], rule: str | None, flattene
             continue
         normalised = normalise_cell(raw or "", kinds[index], declared_unit)
         cells.append((raw if raw is not None else "", normalised.value, normalised.unit, normalised.notes, False))
+    message = ""
     if undetermined:
         status = "ambiguous"
+        message = (f"printed {chunks!r} allows {len(placement.readings)} placements"
+                   + (" (list truncated)" if placement.truncated else ""))
     elif placement.literal:
         status = "literal"
     else:
         status = "placed"
+        message = (f"printed {chunks!r} placed as {list(agreed)}"
+                   + (" (blank cells inserted)" if placement.blanks_inserted else ""))
     return RowReading(tuple(chunks), tuple(cells), status, placement.blanks_inserted,
-                      placement.readings if undetermined else (), placement.truncated)
+                      placement.readings if undetermined else (), placement.truncated, message)
 
 
 # ---------------------------------------------------------------------------------------------- the reader
@@ -259,10 +266,12 @@ class TableReader:
     def __init__(self, text: str, spec: Spec | None = None) -> None:
         self.spec = spec or load_spec()
         self.original = text  # cells are sliced from here, so raw values stay as printed
-        self.text = translate(text)
-        # Labels are only searched from the first table on: squeeze just that part of the text.
-        anchors = [i for i in (self.text.find("第二十条"), self.text.find("本年新收")) if i >= 0]
-        self.view = TextView.of(self.text, max(0, min(anchors) - 200) if anchors else len(self.text))
+        # Labels are only searched from the first table on: translate and squeeze just that part of the text
+        # (narrative prose is full of full-width punctuation, and translating it costs more than the tables).
+        anchors = [i for i in (text.find("第二十条"), text.find("本年新收")) if i >= 0]
+        start = max(0, min(anchors) - 200) if anchors else len(text)
+        self.text = text[:start] + translate(text[start:])
+        self.view = TextView.of(self.text, start)
 
     # -- locating -------------------------------------------------------------------------------------------
     def _blocks(self) -> list[tuple[str, int, int]]:
@@ -461,23 +470,16 @@ class TableReader:
         if reading.status != "literal":
             refs = [f"{table}:{k}:{c}" for k, c in keys]
             chunks = list(reading.chunks)
-            label = key or "row"
+            message = f"{table} {key or 'row'}: {reading.message}"
             if reading.status == "unreadable":
-                tables.finding("extra_cells" if len(chunks) > len(columns) else "unreadable_cell",
-                               f"{table} {label}: {len(chunks)} printed values for {len(columns)} columns: {chunks!r}",
-                               refs, printed=chunks)
+                tables.finding("extra_cells" if len(chunks) > len(columns) else "unreadable_cell", message, refs,
+                               printed=chunks)
                 return
             if reading.status == "placed":
-                tables.finding("cells_placed_by_rule",
-                               f"{table} {label}: printed {chunks!r} placed as {[c[0] for c in reading.cells]}"
-                               + (" (blank cells inserted)" if reading.blanks_inserted else ""),
-                               refs, printed=chunks)
+                tables.finding("cells_placed_by_rule", message, refs, printed=chunks)
             else:
-                tables.finding("ambiguous_cells",
-                               f"{table} {label}: printed {chunks!r} allows {len(reading.candidates)} placements"
-                               + (" (list truncated)" if reading.truncated else ""),
-                               [refs[i] for i, c in enumerate(reading.cells) if c[4]], printed=chunks,
-                               candidates=[list(r) for r in reading.candidates])
+                tables.finding("ambiguous_cells", message, [refs[i] for i, c in enumerate(reading.cells) if c[4]],
+                               printed=chunks, candidates=[list(r) for r in reading.candidates])
         out = tables.cells[table]
         first, second = CELL_KEYS[table]
         with_unit = table == "active_disclosure"

@@ -6,12 +6,14 @@ into the warehouse (``datapackage.warehouse.load_release``: one schema per relea
 which reports each release version holds.
 """
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, asset, multi_asset
 
+from assets.expectation_checks import expectation_results_path
 from assets.metadata import core_key, frame_schema, preview, wide_column_lineage
 from assets.partitions import report_year_partitions
 from govreports import warehouse
@@ -81,7 +83,9 @@ def out_release(context: AssetExecutionContext, paths: PathsResource) -> Materia
 
     year = int(context.partition_key)
     frames = release_frames(paths.warehouse, year)
-    release = publish_release(frames, year, paths.releases)
+    results = expectation_results_path(paths.paths.root, year)
+    expectations = json.loads(results.read_text(encoding="utf-8")) if results.exists() else None
+    release = publish_release(frames, year, paths.releases, expectations=expectations)
     metadata = _release_metadata(release)
     with warehouse.locked(paths.warehouse):  # load_release connects by itself; DuckDB takes one writer
         metadata["warehouse_schema"] = load_release(Path(release.path), paths.warehouse)

@@ -10,6 +10,7 @@ from dagster._utils.warnings import BetaWarning
 
 from assets.checks import CORE_CHECKS
 from assets.core import core_reports_parsed
+from assets.expectation_checks import core_expectation_checks
 from assets.out import out_release, out_wide_tables
 from assets.raw import raw_reports
 from orchestration.jobs import yearly_job
@@ -24,7 +25,7 @@ def build_definitions(data_dir: str | os.PathLike[str] | None = None) -> Definit
         assets = with_source_code_references([raw_reports, core_reports_parsed, out_wide_tables, out_release])
     return Definitions(
         assets=assets,
-        asset_checks=CORE_CHECKS,
+        asset_checks=[*CORE_CHECKS, core_expectation_checks],
         jobs=[yearly_job],
         sensors=[landing_sensor, notify_on_run_failure],
         schedules=[release_season_schedule],

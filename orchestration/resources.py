@@ -13,6 +13,7 @@ from typing import Any
 
 from dagster import ConfigurableResource, get_dagster_logger
 
+from govreports.alerts import FanoutNotifier, notifier_from_env
 from govreports.batch import default_workers
 from govreports.parser import DEFAULT_MAX_BYTES
 from govreports.paths import DataPaths
@@ -48,18 +49,24 @@ class ParsingResource(ConfigurableResource):
 
 
 class NotifierResource(ConfigurableResource):
-    """Sends alerts.  The embedded default appends each alert as one JSON line to ``alerts_path`` and logs it;
-    webhook or mail delivery can be added as further fields and branches in ``send``."""
+    """Sends alerts through ``govreports.alerts.notifier_from_env``: always appended to ``alerts_path`` (JSON
+    Lines) and logged; also a webhook (``GOVREPORTS_ALERT_WEBHOOK``) and e-mail (``GOVREPORTS_ALERT_SMTP`` +
+    ``GOVREPORTS_ALERT_RECIPIENTS``) when configured.  A failing channel is logged, never raised."""
 
     alerts_path: str
 
+    def _notifier(self) -> FanoutNotifier:
+        return notifier_from_env(Path(self.alerts_path).parent)
+
     def send(self, alert: dict[str, Any]) -> None:
         entry = {"sent_at": datetime.now(UTC).isoformat(timespec="seconds"), **alert}
-        path = Path(self.alerts_path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
         get_dagster_logger().warning("govreports alert: %s", json.dumps(entry, ensure_ascii=False, default=str))
+        self._notifier().send(entry)
+
+    def send_all(self, alerts: list[dict[str, Any]]) -> int:
+        for alert in alerts:
+            self.send(alert)
+        return len(alerts)
 
 
 def resources_from_env(data_dir: str | os.PathLike[str] | None = None) -> dict[str, ConfigurableResource]:

@@ -12,6 +12,7 @@ from dagster import AssetKey, Definitions, instance_for_test
 from dagster._core.workspace.context import WorkspaceProcessContext
 from dagster._core.workspace.load_target import WorkspaceFileTarget
 
+from expectations import list_checks
 from govreports.columns import TABLE_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,8 +35,13 @@ def test_workspace_loads_like_the_webserver(tmp_path: Path, monkeypatch: pytest.
         for node in nodes.values():
             assert node.partitions is not None and node.partitions.name == "report_year"
         checks = {(k.asset_key.to_user_string(), k.name) for k in (c.key for c in repo.get_asset_check_node_snaps())}
-        assert checks == {(f"core_{t}", "schema") for t in TABLE_NAMES}
-        assert all(c.blocking for c in repo.get_asset_check_node_snaps())
+        expected = {(f"core_{t}", "schema") for t in TABLE_NAMES}
+        expected |= {(f"core_{c.table}", c.check_name) for c in list_checks()}  # the expectation suites
+        assert checks == expected
+        assert ("core_reports", "not_empty") in checks and ("core_applications", "allowed_codes") in checks
+        blocking = {(c.key.asset_key.to_user_string(), c.key.name): c.blocking for c in repo.get_asset_check_node_snaps()}
+        assert all(blocking[(f"core_{t}", "schema")] for t in TABLE_NAMES)
+        assert all(blocking[(f"core_{c.table}", c.check_name)] == c.blocking for c in list_checks())
         assert repo.has_job("govreports_yearly")
         assert {s.name for s in repo.get_sensors()} == {"landing_sensor", "notify_on_run_failure"}
         assert {s.name for s in repo.get_schedules()} == {"release_season_schedule"}

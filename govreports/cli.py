@@ -14,15 +14,17 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from govreports.parser import parse_path
+from govreports.readers.manifest import is_manifest
 
 
 def iter_inputs(paths: Sequence[str]) -> Iterator[Path]:
-    """Files named, and every file under directories named (sorted, hidden files skipped)."""
+    """Files named, and every file under directories named (sorted, hidden files and manifests skipped)."""
     for name in paths:
         path = Path(name)
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if child.is_file() and not any(part.startswith(".") for part in child.relative_to(path).parts):
+                if (child.is_file() and not any(part.startswith(".") for part in child.relative_to(path).parts)
+                        and not is_manifest(child)):  # a manifest describes the files; parse_path applies it
                     yield child
         else:
             yield path

@@ -1,5 +1,10 @@
 """Bytes → text, with the encoding detected from the bytes (never assumed), or a quarantine reason.
 
+A page's own charset declaration (``<meta charset="gbk">``, ``<meta http-equiv="Content-Type"
+content="text/html; charset=gb2312">``, ``<?xml … encoding="GBK"?>``) is honoured for the GB family when the
+bytes are not valid UTF-8; other declarations are not trusted (Chinese sites often mislabel GBK pages as
+ISO-8859-1), and a page that declares GBK but is valid UTF-8 is read as UTF-8.
+
 Reason codes: ``empty``, ``binary``, ``undecodable``, ``too_large``.
 """
 
@@ -11,6 +16,10 @@ from dataclasses import dataclass
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_DECLARED_CHARSET = re.compile(
+    rb"""<meta\b[^>]{0,300}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{2,40})|<\?xml\b[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9_.:-]{2,40})""",
+    re.IGNORECASE)
+_GB_FAMILY = {"gb2312", "gbk", "gb18030", "x-gbk", "cp936", "euc-cn", "csgb2312", "gb_2312-80"}
 _BINARY_MAGIC = (b"%PDF", b"PK\x03\x04", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\xd0\xcf\x11\xe0", b"\x1f\x8b", b"7z\xbc\xaf")
 
 
@@ -72,6 +81,12 @@ def decode(data: bytes, *, max_bytes: int | None = None) -> Decoded:
         return _checked(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
         pass
+    declared = declared_charset(data)
+    if declared == "gb18030":  # GB2312 and GBK are subsets: decode with the superset
+        try:
+            return _checked(data.decode("gb18030"), "gb18030")
+        except UnicodeDecodeError:
+            pass  # the declaration is wrong; fall back to detection
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError as error:
@@ -83,6 +98,17 @@ def decode(data: bytes, *, max_bytes: int | None = None) -> Decoded:
     if cjk and common * 50 < cjk:
         raise Undecodable("undecodable", "bytes decode as GB18030 only to implausible text")
     return decoded
+
+
+def declared_charset(data: bytes, *, window: int = 16_384) -> str | None:
+    """``gb18030`` when the document's head declares a GB-family charset, else None.
+
+    Only the first ``window`` bytes are searched (a page declares its charset in its head)."""
+    match = _DECLARED_CHARSET.search(data, 0, window)
+    if not match:
+        return None
+    name = (match.group(1) or match.group(2)).decode("ascii").lower()
+    return "gb18030" if name in _GB_FAMILY else None
 
 
 def _checked(text: str, encoding: str) -> Decoded:

@@ -21,7 +21,7 @@ SEED = (CORPUS / "seeds" / "000_5c245e0f5975cf67.txt").read_text(encoding="utf-8
         (b"", "empty"),
         (b"   \n\t  \n", "empty"),
         (bytes(range(256)) * 20, "binary"),
-        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "binary"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "corrupt_pdf"),
         (b"PK\x03\x04\x14\x00\x06\x00", "binary"),
         (b"\xff\xfe", "empty"),
         ("今天天气很好，我们去公园散步，然后吃饭。".encode(), "not_a_report"),

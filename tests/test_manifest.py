@@ -1,0 +1,159 @@
+"""Manifests beside collected files: their values take precedence over the text's, disagreements are findings,
+and the record keeps where the file came from."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from govreports.parser import parse_path
+from govreports.readers.manifest import ManifestEntry, ManifestError, apply_manifest, is_manifest, load_manifest
+from tests.gold import CORPUS
+
+TJJ = CORPUS / "dev" / "putian_tjj_2020.txt"  # 莆田市统计局, 2020, 2019 template
+SEED = CORPUS / "seeds" / "000_5c245e0f5975cf67.txt"  # 金东区鞋塘办事处, 2020
+HEADER = "file,url,agency,region,region_code,year,fetched_at,title\n"
+
+
+def _copy(tmp_path: Path, source: Path, name: str) -> Path:
+    target = tmp_path / name
+    target.write_bytes(source.read_bytes())
+    return target
+
+
+def _rules(record: dict) -> list[str]:
+    return [f["rule"] for f in record["findings"]]
+
+
+def test_load_csv_and_jsonl(tmp_path: Path) -> None:
+    (tmp_path / "manifest.csv").write_text(
+        "\ufeff" + HEADER + "a.html,http://example.gov.cn/a.html,莆田市统计局,福建省莆田市,350300,2020,"
+        "2024-05-01T08:00:00+08:00,莆田市统计局2020年政府信息公开工作年度报告\n\n", encoding="utf-8")
+    (tmp_path / "manifest.jsonl").write_text(
+        json.dumps({"file": "./sub/b.pdf", "agency": "平潭综合实验区公安局", "year": 2022, "source_site": "pingtan"},
+                   ensure_ascii=False) + "\n", encoding="utf-8")
+    entries = load_manifest(tmp_path)
+    assert set(entries) == {"a.html", "sub/b.pdf"}
+    a = entries["a.html"]
+    assert (a.agency, a.year, a.region, a.region_code, a.url) == (
+        "莆田市统计局", 2020, "福建省莆田市", "350300", "http://example.gov.cn/a.html")
+    assert a.manifest == "manifest.csv"
+    assert entries["sub/b.pdf"].extra == {"source_site": "pingtan"} and entries["sub/b.pdf"].url is None
+    assert load_manifest(tmp_path / "nowhere") == {}
+
+
+def test_gbk_csv_from_a_spreadsheet(tmp_path: Path) -> None:
+    (tmp_path / "manifest.csv").write_bytes((HEADER + "a.txt,,莆田市民族与宗教事务局,,,2023,,\n").encode("gbk"))
+    assert load_manifest(tmp_path)["a.txt"].agency == "莆田市民族与宗教事务局"
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("url\nhttp://x\n", "no 'file' column"),
+    (HEADER + "a.txt,,,,,20x0,,\n", "year"),
+    (HEADER + "a.txt,,,,,2020,yesterday,\n", "fetched_at"),
+    (HEADER + "a.txt,,甲,,,2020,,\na.txt,,乙,,,2020,,\n", "listed twice"),
+    (HEADER + "a.txt,,甲,,,2020,,,extra\n", "more cells"),
+])
+def test_untrustworthy_manifests_are_refused(tmp_path: Path, content: str, message: str) -> None:
+    (tmp_path / "manifest.csv").write_text(content, encoding="utf-8")
+    with pytest.raises(ManifestError, match=message):
+        load_manifest(tmp_path)
+
+
+def test_bad_json_line_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "manifest.jsonl").write_text('{"file": "a.txt"}\n{"file": \n', encoding="utf-8")
+    with pytest.raises(ManifestError, match="line 2"):
+        load_manifest(tmp_path)
+
+
+def test_manifest_takes_precedence_and_disagreement_is_a_finding() -> None:
+    record = parse_path(TJJ, manifest=False)
+    assert record["metadata"]["agency"] == "莆田市统计局" and record["metadata"]["report_year"] == 2020
+    entry = ManifestEntry(file="x.txt", agency="莆田市统计局（市普查中心）", year=2020, region="福建省莆田市",
+                          region_code="350300", url="http://www.putian.gov.cn/x.htm", fetched_at="2024-05-01",
+                          title="莆田市统计局2020年政府信息公开工作年度报告", manifest="manifest.csv")
+    apply_manifest(record, entry)
+    meta = record["metadata"]
+    assert meta["agency"] == "莆田市统计局（市普查中心）" and meta["report_year"] == 2020
+    assert meta["region"] == {"name": "福建省莆田市", "code": "350300"}
+    assert meta["from_manifest"] == ["agency", "report_year", "region"]
+    disagreements = [f for f in record["findings"] if f["rule"] == "manifest_disagrees"]
+    assert len(disagreements) == 1 and disagreements[0]["severity"] == "warning"
+    assert (disagreements[0]["field"], disagreements[0]["text_value"]) == ("agency", "莆田市统计局")
+    assert record["source"]["url"] == "http://www.putian.gov.cn/x.htm"
+    assert record["source"]["fetched_at"] == "2024-05-01" and record["source"]["manifest"] == "manifest.csv"
+
+
+def test_manifest_year_rechecks_the_template() -> None:
+    record = parse_path(TJJ, manifest=False)  # 2019-template tables
+    assert "template_mismatch" not in _rules(record)
+    apply_manifest(record, ManifestEntry(file="x", year=2022))
+    assert record["metadata"]["report_year"] == 2022
+    assert _rules(record).count("manifest_disagrees") == 1 and _rules(record).count("template_mismatch") == 1
+
+
+def test_agreeing_manifest_adds_no_finding_and_settles_uncertainty() -> None:
+    record = parse_path(TJJ, manifest=False)
+    record["findings"].append({"rule": "agency_uncertain", "severity": "warning", "message": "x", "cells": []})
+    before = len(record["findings"])
+    apply_manifest(record, ManifestEntry(file="x", agency="莆田市 统计局", year=2020))
+    assert "manifest_disagrees" not in _rules(record) and "agency_uncertain" not in _rules(record)
+    assert len(record["findings"]) == before - 1
+
+
+def test_parse_path_applies_the_manifest_beside_the_file(tmp_path: Path) -> None:
+    report = _copy(tmp_path, SEED, "report.txt")
+    (tmp_path / "manifest.jsonl").write_text(json.dumps(
+        {"file": "report.txt", "agency": "金华市金东区鞋塘办事处", "url": "http://www.jindong.gov.cn/1.html"},
+        ensure_ascii=False) + "\n", encoding="utf-8")
+    record = parse_path(report)
+    assert record["metadata"]["agency"] == "金华市金东区鞋塘办事处"
+    assert record["source"]["url"] == "http://www.jindong.gov.cn/1.html"
+    assert "manifest_disagrees" in _rules(record)
+    assert parse_path(report, manifest=False)["metadata"]["agency"] == "金东区鞋塘办事处"
+
+
+def test_quarantined_file_keeps_its_url(tmp_path: Path) -> None:
+    (tmp_path / "empty.html").write_bytes(b"")
+    (tmp_path / "manifest.csv").write_text(HEADER + "empty.html,http://x.gov.cn/e.html,某局,,,2021,,\n",
+                                           encoding="utf-8")
+    record = parse_path(tmp_path / "empty.html")
+    assert record["status"] == "quarantined" and record["source"]["url"] == "http://x.gov.cn/e.html"
+    assert record["metadata"] is None
+
+
+def test_cli_applies_the_manifest_and_skips_it(tmp_path: Path) -> None:
+    _copy(tmp_path, TJJ, "tjj.txt")
+    _copy(tmp_path, SEED, "seed.txt")
+    (tmp_path / "manifest.csv").write_text(
+        HEADER + "tjj.txt,http://www.putian.gov.cn/tjj.htm,莆田市统计局,福建省莆田市,,2020,2024-05-01T08:00:00Z,\n"
+        "seed.txt,http://www.jindong.gov.cn/2.html,金东区鞋塘办事处,,,2019,,\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "govreports", "parse", str(tmp_path)],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    records = {Path(r["source"]["path"]).name: r for r in map(json.loads, result.stdout.splitlines())}
+    assert set(records) == {"tjj.txt", "seed.txt"}
+    assert records["tjj.txt"]["source"]["fetched_at"] == "2024-05-01T08:00:00Z"
+    assert records["tjj.txt"]["metadata"]["region"] == {"name": "福建省莆田市"}
+    assert "manifest_disagrees" not in _rules(records["tjj.txt"])
+    seed = records["seed.txt"]
+    assert seed["metadata"]["report_year"] == 2019
+    assert [f["field"] for f in seed["findings"] if f["rule"] == "manifest_disagrees"] == ["report_year"]
+
+
+def test_untrustworthy_manifest_is_not_applied_and_says_so(tmp_path: Path) -> None:
+    report = _copy(tmp_path, TJJ, "tjj.txt")
+    (tmp_path / "manifest.csv").write_text(HEADER + "tjj.txt,,别的局,,,not-a-year,,\n", encoding="utf-8")
+    record = parse_path(report)
+    assert record["metadata"]["agency"] == "莆田市统计局" and "url" not in record["source"]
+    assert "manifest_invalid" in _rules(record)
+    (tmp_path / "manifest.csv").write_text(HEADER + "tjj.txt,,别的局,,,2020,,\n", encoding="utf-8")
+    assert parse_path(report)["metadata"]["agency"] == "别的局"  # a corrected manifest is read again
+
+
+def test_manifest_names() -> None:
+    assert is_manifest("landing/manifest.csv") and is_manifest("MANIFEST.JSONL") and not is_manifest("report.csv")

@@ -58,7 +58,7 @@ def render() -> str:
     out += _codes_table("Table 四 outcomes", spec.outcomes)
     out += ["## Rules and findings", "", "| code | severity | kind | meaning |", "|---|---|---|---|"]
     out += [f"| `{r.rule_id}` | {r.severity} | {r.kind} | {_cell(r.en)} |" for r in spec.rules.values()]
-    out += [f"| `{r.rule_id}` | {r.severity} | parser | {_cell(r.en)} |" for r in spec.parser_findings.values()]
+    out += [f"| `{r.rule_id}` | {r.severity} | {r.kind} | {_cell(r.en)} |" for r in spec.parser_findings.values()]
     out.append("")
     return "\n".join(out)
 

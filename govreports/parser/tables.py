@@ -205,6 +205,14 @@ def _metric_header_pattern(spec: Spec) -> tuple[re.Pattern[str], dict[str, str]]
 
 _CHECKS = {"R3": _r3_check, "R4": _r4_check}
 
+
+@lru_cache(maxsize=1024)
+def _cell_keys(table: str, key: str, columns: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(row key, column) of each cell of a row; table 四's columns are ``proceeding.outcome``."""
+    if table == "appeals":
+        return tuple(tuple(c.split(".")) for c in columns)  # type: ignore[misc]
+    return tuple((key, c) for c in columns)
+
 CellReading = tuple[str | None, int | float | None, str | None, tuple[str, ...], bool]  # raw, value, unit, notes, ambiguous
 
 
@@ -463,10 +471,7 @@ class TableReader:
                value_text: str, rule: str | None, offset: int, declared_unit: str | None = None) -> None:
         reading = read_row(value_text, tuple(kinds), rule, self.flattened, declared_unit)
         line = _line_of(self.text, offset)
-        if table == "appeals":
-            keys = [tuple(c.split(".")) for c in columns]
-        else:
-            keys = [(key, c) for c in columns]
+        keys = _cell_keys(table, key, tuple(columns))
         if reading.status != "literal":
             refs = [f"{table}:{k}:{c}" for k, c in keys]
             chunks = list(reading.chunks)

@@ -89,7 +89,7 @@ def core_reports_parsed(context: AssetExecutionContext, paths: PathsResource,
                         parsing: ParsingResource) -> Iterator[MaterializeResult]:
     year = int(context.partition_key)
     build = build_core_year(paths.warehouse, paths.landing, year, workers=parsing.workers,
-                            max_bytes=parsing.max_bytes)
+                            max_bytes=parsing.max_bytes, max_seconds=parsing.max_seconds_per_file or None)
     context.log.info(f"{year}: {build.files} files → {build.rows} (parse status {build.parse_status})")
     for name in TABLE_NAMES:
         yield MaterializeResult(asset_key=core_key(name), metadata=table_metadata(name, build))

@@ -25,7 +25,8 @@ from orchestration.resources import ParsingResource, PathsResource
 )
 def raw_reports(context: AssetExecutionContext, paths: PathsResource, parsing: ParsingResource) -> MaterializeResult:
     year = int(context.partition_key)
-    summary = ingest_year(paths.warehouse, paths.landing, year, max_bytes=parsing.max_bytes)
+    summary = ingest_year(paths.warehouse, paths.landing, year, max_bytes=parsing.max_bytes,
+                          max_seconds=parsing.max_seconds_per_file or None)
     manifest = summary.manifest
     context.log.info(f"{year}: {len(manifest)} files — {dict(summary.counts)}")
     formats = Counter(manifest["format"].fillna("unread").astype(str)) if len(manifest) else Counter()

@@ -18,14 +18,15 @@ from typing import Any
 import pandas as pd
 
 from govreports import warehouse
-from govreports.batch import ParseJob, parse_files
+from govreports.batch import ParseJob, default_max_bytes, parse_files
 from govreports.columns import build_tables
 from govreports.frames import TableBuilder, typed_frame, wide_view
-from govreports.ingest import DUPLICATE, DUPLICATE_REPORT, OUTSIDE_LANDING, Outcome, parse_candidates, record_outcomes
-from govreports.parser import DEFAULT_MAX_BYTES
+from govreports.ingest import DUPLICATE_REPORT, NEVER_PARSED, Outcome, parse_candidates, record_outcomes
 from govreports.validation import Policy, validate
 
 WIDE_TABLES = ("active_disclosure", "applications", "appeals")
+DUPLICATE_AGENCY_YEAR = "duplicate_agency_year"  # ledger note: the same agency and year with different numbers
+UNREAD_SHA256 = "unread"  # quarantine.source_sha256 of a file whose bytes were never read
 REPORT_COLUMNS = ("report_id", "agency", "template", "status")  # reports columns repeated in the wide tables
 FAILURE_COLUMNS = ("table", "schema_context", "column", "check", "check_number", "failure_case", "index", "report_id")
 
@@ -46,14 +47,19 @@ class CoreBuild:
 
 
 def _quarantine_row(path: str, sha256: str, size: Any, reason: str, message: str | None) -> dict[str, Any]:
-    return {"source_sha256": sha256, "source_path": path, "source_bytes": None if pd.isna(size) else int(size),
-            "reason": reason, "message": message, "parser_version": None}
+    """A quarantine row for a file the parser never saw.  A file that was never read (a symlink out of the landing
+    folder, a FIFO, a hidden file, one that could not be opened) has no hash: its ``source_sha256`` is
+    ``unread`` (the column is required, and an empty string would publish as a missing value)."""
+    return {"source_sha256": sha256 or UNREAD_SHA256, "source_path": path,
+            "source_bytes": None if pd.isna(size) else int(size), "reason": reason, "message": message,
+            "parser_version": None}
 
 
 def _not_parsed(row: pd.Series) -> bool:
-    """Ledger rows that are not parsed again: duplicates and files that were never read."""
+    """Ledger rows that are not parsed again: duplicates and files that were never read (symlinks out of the
+    landing folder, FIFOs and devices, names that are not UTF-8, files that could not be opened)."""
     reason = row["reason"] if isinstance(row["reason"], str) else ""
-    never_read = reason in (DUPLICATE, OUTSIDE_LANDING) or reason.startswith("unreadable")
+    never_read = reason in NEVER_PARSED or reason.startswith("unreadable")  # "unreadable: …": older ledgers
     return row["status"] == "quarantined" and never_read
 
 
@@ -85,18 +91,20 @@ class _Parsed:
 def _add_unread(parsed: _Parsed, rows: pd.DataFrame) -> None:
     """Duplicates and files never read go straight to ``quarantine`` (their ledger row already says why)."""
     for row in rows.itertuples(index=False):
-        message = f"same bytes as {row.duplicate_of}" if row.duplicate_of else None
+        note = getattr(row, "note", None)
+        message = f"same bytes as {row.duplicate_of}" if row.duplicate_of else (note if isinstance(note, str) else None)
         parsed.builder.rows["quarantine"].append(_quarantine_row(row.path, row.sha256, row.size, row.reason, message))
         parsed.status["quarantined"] += 1
 
 
 def _add_parsed(parsed: _Parsed, landing: Path, rows: pd.DataFrame, year: int, workers: int | None,
-                max_bytes: int) -> None:
+                max_bytes: int, max_seconds: float | bool | None = True) -> None:
     """Parse ``rows`` (streamed, in parallel) into the table builder; the first file of a report wins."""
     sha_of = dict(zip(rows["path"], rows["sha256"], strict=True))
     first_path: dict[str, str] = {}
-    jobs = [ParseJob(landing / path, path) for path in rows["path"]]
-    for job, record in parse_files(jobs, workers=workers, max_bytes=max_bytes):
+    root = Path(landing).resolve()
+    jobs = [ParseJob(landing / path, path, root) for path in rows["path"]]
+    for job, record in parse_files(jobs, workers=workers, max_bytes=max_bytes, max_seconds=max_seconds):
         expected = sha_of[job.path]
         source = record.get("source") or {}
         if record["status"] != "quarantined" and source.get("sha256") != expected:
@@ -138,10 +146,35 @@ def _moved_by_validation(outcomes: list[Outcome], quarantine: pd.DataFrame, move
             if o.report_id in moved and o.status != "quarantined" else o for o in outcomes]
 
 
+def _noted_duplicates(outcomes: list[Outcome], duplicates: Any) -> list[Outcome]:
+    """The same agency and year reported twice with different numbers: both reports stay (numbers are never
+    corrected or chosen between) and each ledger row says so in its note."""
+    if not isinstance(duplicates, pd.DataFrame) or duplicates.empty:
+        return outcomes
+    flagged = duplicates[duplicates["different_numbers"].astype(bool)]
+    groups = {rid: group for _, group in flagged.groupby(["agency", "report_year"]) for rid in group["report_id"]}
+    path_of = {o.report_id: o.path for o in outcomes if o.status != "quarantined" and o.report_id}
+    out = []
+    for o in outcomes:
+        group = groups.get(o.report_id) if o.status != "quarantined" else None
+        if group is None:
+            out.append(o)
+            continue
+        others = sorted(path_of.get(r, r) for r in group["report_id"] if r != o.report_id)
+        cells = int(group.loc[group["report_id"] == o.report_id, "differing_cells"].iloc[0])
+        note = (f"{DUPLICATE_AGENCY_YEAR}: same agency and report year as {', '.join(others)} with different "
+                f"numbers ({cells} cells differ)")
+        out.append(Outcome(o.path, o.sha256, o.status, o.reason, o.report_id, o.parser_version, o.duplicate_of,
+                           f"{o.note}; {note}" if o.note else note))
+    return out
+
+
 def build_core_year(db_path: Path, landing: Path, year: int, *, workers: int | None = None,
-                    max_bytes: int = DEFAULT_MAX_BYTES) -> CoreBuild:
+                    max_bytes: int | None = None, max_seconds: float | bool | None = True) -> CoreBuild:
     """Parse the year's current files (from the ledger), validate, and replace the year's ``core`` tables and
-    the ledger outcomes in one transaction."""
+    the ledger outcomes in one transaction.  ``max_bytes``/``max_seconds`` per file default to the environment's
+    limits (``govreports.batch``)."""
+    max_bytes = default_max_bytes() if max_bytes is None else max_bytes
     wants_previous = "previous" in inspect.signature(validate).parameters
     with warehouse.session(db_path) as con:
         candidates = parse_candidates(con, year)
@@ -153,10 +186,12 @@ def build_core_year(db_path: Path, landing: Path, year: int, *, workers: int | N
     unread = candidates.apply(_not_parsed, axis=1) if len(candidates) else pd.Series(dtype=bool)
     parsed = _Parsed()
     _add_unread(parsed, candidates[unread])
-    _add_parsed(parsed, landing, candidates[~unread] if len(candidates) else candidates, year, workers, max_bytes)
+    _add_parsed(parsed, landing, candidates[~unread] if len(candidates) else candidates, year, workers, max_bytes,
+                max_seconds)
     validated = _validate(parsed.builder.frames(), previous)
     moved = set(validated.quarantined_report_ids)
     outcomes = _moved_by_validation(parsed.outcomes, validated.frames["quarantine"], moved)
+    outcomes = _noted_duplicates(outcomes, getattr(validated, "duplicates", None))
     cases = failure_frame(validated.failure_cases)
     with warehouse.session(db_path) as con, warehouse.transaction(con):
         rows = {name: warehouse.replace_partition(con, "core", name, frame, year)

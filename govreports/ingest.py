@@ -1,6 +1,9 @@
 """Landing folder → ledger: which raw files exist, which report year each belongs to, and what became of each.
 
-Belongs here: walking the landing folder safely (symlinks out of it are never read), hashing, format sniffing,
+Belongs here: walking the landing folder safely (symlinks out of it are never read, FIFOs and devices never
+opened, names that are not UTF-8 recorded escaped and quarantined ``bad_file_name``, hidden files — names
+starting with ``.``, such as downloads in progress — recorded as ``hidden_file`` without being read, hidden
+folders not entered), hashing, format sniffing,
 assigning a report year to each file (its year folder, else the year printed in the report), and the ledger —
 DuckDB table ``ledger.files``, one row per (path, sha256) ever seen, kept forever:
 
@@ -17,11 +20,13 @@ Not here: parsing tables (``govreports.parser``, ``govreports.batch``) or writin
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
+import stat
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -30,13 +35,20 @@ import duckdb
 import pandas as pd
 
 from govreports import warehouse
+from govreports.batch import NOT_A_REGULAR_FILE, ParseJob, default_max_bytes, parse_files
 from govreports.parser import DEFAULT_MAX_BYTES, parse_path
+from govreports.readers.manifest import annotate
 
 YEAR_DIR = re.compile(r"^(19|20)\d{2}$")
 UNREAD = ""  # sha256 of a file that was deliberately not read (e.g. a symlink out of the landing folder)
 DUPLICATE = "duplicate"
 DUPLICATE_REPORT = "duplicate_report"
 OUTSIDE_LANDING = "outside_landing"
+BAD_FILE_NAME = "bad_file_name"
+HIDDEN_FILE = "hidden_file"
+UNREADABLE = "unreadable"
+# ledger reasons of files that were never parsed (their bytes were not read, or are another file's)
+NEVER_PARSED = (DUPLICATE, OUTSIDE_LANDING, NOT_A_REGULAR_FILE, BAD_FILE_NAME, HIDDEN_FILE, UNREADABLE)
 
 LEDGER_DDL = """
 CREATE SCHEMA IF NOT EXISTS ledger;
@@ -83,6 +95,7 @@ class LandingFile:
     format: str | None
     folder_year: int | None
     problem: str | None = None  # reason the file was not read
+    detail: str | None = None  # what went wrong, for the ledger's note (e.g. the OS error of an unreadable file)
 
 
 @dataclass
@@ -116,16 +129,39 @@ def sniff_format(head: bytes, name: str = "") -> str:
     return "text"
 
 
+class NotRegularFile(OSError):
+    """The path is a FIFO, socket, device or folder: it is never read (a FIFO would block the scan)."""
+
+
 def hash_file(path: Path, chunk: int = 1 << 20) -> tuple[str, str]:
-    """sha256 of the bytes (streamed) and the sniffed format."""
+    """sha256 of the bytes (streamed: memory stays bounded whatever the size) and the sniffed format.
+
+    The last path component is not followed if it is a symlink (``O_NOFOLLOW``: a file swapped for a symlink
+    after the scan looked at it is not read) and only a regular file is read (``NotRegularFile`` otherwise)."""
     digest = hashlib.sha256()
     head = b""
-    with open(path, "rb") as handle:
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    with open(fd, "rb", buffering=0) as handle:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegularFile(errno.EINVAL, f"not a regular file ({stat.filemode(mode)})")
         while block := handle.read(chunk):
             if not head:
                 head = block[:8192]
             digest.update(block)
     return digest.hexdigest(), sniff_format(head, path.name)
+
+
+def safe_name(rel: str) -> tuple[str, bool]:
+    """A path as it can be stored (valid UTF-8), and whether it was already that.  Names that are not UTF-8
+    (e.g. GBK bytes from a crawler) come from ``os`` with surrogate escapes; they are stored with the bad
+    bytes written as ``\\xNN``."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(rel).decode("utf-8", "backslashreplace"), False
+    return rel, True
 
 
 def _within(path: Path, root: Path) -> bool:
@@ -137,24 +173,24 @@ def _within(path: Path, root: Path) -> bool:
 
 
 def _walk(landing: Path, years: Collection[int] | None) -> Iterator[tuple[str, Path]]:
-    """(relative POSIX path, path) of every non-hidden entry that is a file or a symlink; year folders not in
-    ``years`` are skipped, everything outside year folders is always visited."""
+    """(relative POSIX path, path) of every entry that is a file or a symlink; year folders not in ``years`` are
+    skipped, everything outside year folders is always visited, hidden folders (``.git``, a crawler's ``.tmp``)
+    are not entered.  Hidden files are yielded: the scan records them without reading them."""
     if not landing.is_dir():
         return
     for top in sorted(landing.iterdir()):
-        if top.name.startswith("."):
-            continue
         if top.is_dir() and not top.is_symlink():
+            if top.name.startswith("."):
+                continue
             if YEAR_DIR.match(top.name) and years is not None and int(top.name) not in years:
                 continue
             for directory, dirnames, filenames in os.walk(top, followlinks=False):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
                 base = Path(directory)
                 links = [d for d in dirnames if (base / d).is_symlink()]
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in links)
                 for name in sorted(filenames + links):
-                    if not name.startswith("."):
-                        entry = base / name
-                        yield entry.relative_to(landing).as_posix(), entry
+                    entry = base / name
+                    yield entry.relative_to(landing).as_posix(), entry
         else:
             yield top.relative_to(landing).as_posix(), top
 
@@ -170,43 +206,86 @@ def scan_landing(landing: Path, *, years: Collection[int] | None = None,
     root = landing.resolve()
     known = known or {}
     files: list[LandingFile] = []
-    for rel, entry in _walk(landing, years):
+    for raw_rel, entry in _walk(landing, years):
+        rel, good_name = safe_name(raw_rel)
         year = folder_year(rel)
+        if entry.name.startswith("."):  # a download in progress, editor or OS litter: accounted for, not read
+            files.append(LandingFile(rel, entry, None, None, UNREAD, None, year, HIDDEN_FILE))
+            continue
         if entry.is_symlink() and not _within(entry, root):
             files.append(LandingFile(rel, entry, None, None, UNREAD, None, year, OUTSIDE_LANDING))
             continue
         if entry.is_dir():
             continue  # a symlink to a folder inside the landing folder: its files are seen where they live
         try:
-            stat = entry.stat()
+            target = entry.resolve(strict=True) if entry.is_symlink() else entry
+            info = target.stat()
+            if not stat.S_ISREG(info.st_mode):
+                files.append(LandingFile(rel, entry, None, None, UNREAD, None, year, NOT_A_REGULAR_FILE))
+                continue
             cached = known.get(rel)
-            if cached and cached[0] == stat.st_mtime_ns and cached[1] == stat.st_size and cached[2]:
+            if cached and cached[0] == info.st_mtime_ns and cached[1] == info.st_size and cached[2]:
                 sha, fmt = cached[2], cached[3]
             else:
-                sha, fmt = hash_file(entry)
-        except OSError as error:
-            files.append(LandingFile(rel, entry, None, None, UNREAD, None, year, f"unreadable: {error.strerror}"))
+                sha, fmt = hash_file(target)
+        except NotRegularFile:
+            files.append(LandingFile(rel, entry, None, None, UNREAD, None, year, NOT_A_REGULAR_FILE))
             continue
-        files.append(LandingFile(rel, entry, stat.st_size, stat.st_mtime_ns, sha, fmt, year))
+        except (OSError, RuntimeError) as error:  # RuntimeError: a symlink loop
+            detail = getattr(error, "strerror", None) or str(error)
+            files.append(LandingFile(rel, entry, None, None, UNREAD, None, year, UNREADABLE, detail))
+            continue
+        files.append(LandingFile(rel, entry, info.st_size, info.st_mtime_ns, sha, fmt, year,
+                                 None if good_name else BAD_FILE_NAME,
+                                 None if good_name else "the name is not UTF-8; rename the file to read it"))
     return files
 
 
-def peek_report_year(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[int | None, str | None]:
-    """The year printed in a report outside a year folder, or (None, reason)."""
-    record = parse_path(path, max_bytes=max_bytes)
+def _year_of(record: dict) -> tuple[int | None, str | None]:
     if record["status"] == "quarantined":
         return None, record.get("reason") or "quarantined"
     year = (record.get("metadata") or {}).get("report_year")
     return (int(year), None) if year else (None, "no_report_year")
 
 
+def peek_report_year(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[int | None, str | None]:
+    """The year printed in a report outside a year folder, or (None, reason).  Parses in this process, with no
+    time limit: for files from the landing folder use ``peek_report_years``."""
+    return _year_of(parse_path(path, max_bytes=max_bytes))
+
+
+def peek_report_years(paths: Sequence[Path], *, root: Path | None = None, max_bytes: int | None = None,
+                      max_seconds: float | bool | None = True,
+                      workers: int | None = None) -> dict[Path, tuple[int | None, str | None]]:
+    """``peek_report_year`` for many files, parsed in worker processes under the batch limits (time, bytes,
+    memory per file: a hostile file outside a year folder cannot stall a scan); a manifest beside a file is
+    applied as ``parse_path`` applies it."""
+    jobs = [ParseJob(Path(p), Path(p).name, root) for p in paths]
+    out: dict[Path, tuple[int | None, str | None]] = {}
+    for job, record in parse_files(jobs, workers=workers, max_bytes=max_bytes, max_seconds=max_seconds):
+        if record["status"] != "quarantined":
+            record = annotate(record, job.abs_path)
+        out[job.abs_path] = _year_of(record)
+    return out
+
+
 YearReader = Callable[[Path], tuple[int | None, str | None]]
 
 
 def assign_years(files: Iterable[LandingFile], *, known_years: Mapping[str, int | None] | None = None,
-                 read_year: YearReader = peek_report_year) -> list[tuple[LandingFile, int | None]]:
-    """Pair each file with its report year: its year folder, else a year known for its sha256, else the report's."""
+                 read_year: YearReader | None = None, max_bytes: int | None = None,
+                 max_seconds: float | bool | None = True,
+                 root: Path | None = None) -> list[tuple[LandingFile, int | None]]:
+    """Pair each file with its report year: its year folder, else a year known for its sha256, else the report's
+    (read by ``read_year``, by default ``peek_report_years`` with ``max_bytes`` and the batch limits)."""
     known_years = known_years or {}
+    files = list(files)
+    unknown = [f.abs_path for f in files
+               if f.folder_year is None and not f.problem and f.sha256 not in known_years]
+    if read_year is not None:
+        years = {path: read_year(path) for path in unknown}
+    else:
+        years = peek_report_years(unknown, root=root, max_bytes=max_bytes, max_seconds=max_seconds) if unknown else {}
     out = []
     for f in files:
         if f.folder_year is not None:
@@ -216,7 +295,7 @@ def assign_years(files: Iterable[LandingFile], *, known_years: Mapping[str, int 
         elif f.sha256 in known_years:
             year = known_years[f.sha256]
         else:
-            year = read_year(f.abs_path)[0]
+            year = years[f.abs_path][0]
         out.append((f, year))
     return out
 
@@ -230,16 +309,20 @@ def year_digest(pairs: Iterable[tuple[str, str]]) -> str:
 
 
 def digests_by_year(assigned: Iterable[tuple[LandingFile, int | None]]) -> dict[int, str]:
+    """Each year's ``year_digest``.  Hidden files are left out: one appearing (a download in progress) does not
+    make a year run again; the next run records it."""
     groups: dict[int, list[tuple[str, str]]] = {}
     for f, year in assigned:
-        if year is not None:
+        if year is not None and f.problem != HIDDEN_FILE:
             groups.setdefault(year, []).append((f.path, f.sha256))
     return {year: year_digest(pairs) for year, pairs in groups.items()}
 
 
-def landing_years(landing: Path, read_year: YearReader = peek_report_year) -> list[int]:
+def landing_years(landing: Path, read_year: YearReader | None = None, *, max_bytes: int | None = None) -> list[int]:
     """Years that have at least one file in the landing folder."""
-    return sorted({year for _, year in assign_years(scan_landing(landing), read_year=read_year) if year is not None})
+    assigned = assign_years(scan_landing(landing), read_year=read_year, max_bytes=max_bytes,
+                            root=Path(landing).resolve())
+    return sorted({year for _, year in assigned if year is not None})
 
 
 # --- the ledger -----------------------------------------------------------------------------------------------
@@ -305,8 +388,12 @@ def apply_scan(con: duckdb.DuckDBPyConnection, year: int, assigned: Iterable[tup
                 canonical.setdefault(f.sha256, path)
         if year_of[path] is None and not f.problem:
             status, reason = "quarantined", "no_report_year"
+        note = f.detail if f.problem else None
         if existing and existing[0]:
             counts["unchanged"] += 1
+            if f.problem and existing[1] != f.problem:  # still unread, for another reason (e.g. FIFO → symlink)
+                con.execute("UPDATE ledger.files SET status = 'quarantined', reason = ?, note = ? "
+                            "WHERE path = ? AND sha256 = ?", [f.problem, note, path, f.sha256])
             if existing[1] == DUPLICATE and not is_duplicate:  # its first copy is gone: this one takes its place
                 con.execute("UPDATE ledger.files SET status = 'pending', reason = NULL, duplicate_of = NULL "
                             "WHERE path = ? AND sha256 = ?", [path, f.sha256])
@@ -315,17 +402,18 @@ def apply_scan(con: duckdb.DuckDBPyConnection, year: int, assigned: Iterable[tup
             continue
         if existing:  # the file went back to bytes seen before at this path
             con.execute("UPDATE ledger.files SET current = true, removed_at = NULL, last_seen = ?, mtime_ns = ?, "
-                        "status = ?, reason = ?, duplicate_of = ?, report_id = NULL WHERE path = ? AND sha256 = ?",
-                        [now, f.mtime_ns, status, reason, duplicate_of, path, f.sha256])
+                        "status = ?, reason = ?, duplicate_of = ?, report_id = NULL, note = ? "
+                        "WHERE path = ? AND sha256 = ?",
+                        [now, f.mtime_ns, status, reason, duplicate_of, note, path, f.sha256])
         else:
             version = con.execute("SELECT coalesce(max(version), 0) + 1 FROM ledger.files WHERE path = ?",
                                   [path]).fetchone()[0]
             con.execute(
                 "INSERT INTO ledger.files (path, sha256, version, size, format, mtime_ns, folder_year, report_year, "
-                "first_seen, last_seen, current, status, reason, duplicate_of) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, true, ?, ?, ?)",
+                "first_seen, last_seen, current, status, reason, duplicate_of, note) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, true, ?, ?, ?, ?)",
                 [path, f.sha256, version, f.size, f.format, f.mtime_ns, f.folder_year, year_of[path], now, now,
-                 status, reason, duplicate_of])
+                 status, reason, duplicate_of, note])
             counts["new"] += 1
         if is_duplicate:
             counts["duplicate"] += 1
@@ -334,14 +422,14 @@ def apply_scan(con: duckdb.DuckDBPyConnection, year: int, assigned: Iterable[tup
     manifest = con.execute(
         "SELECT path, sha256, version, size, format, folder_year, report_year, status, reason, duplicate_of, "
         "first_seen FROM ledger.files WHERE current AND report_year = ? ORDER BY path", [year]).df()
-    digest = year_digest((f.path, f.sha256) for f, y in scope if y == year)
+    digest = year_digest((f.path, f.sha256) for f, y in scope if y == year and f.problem != HIDDEN_FILE)
     return IngestSummary(year, digest, counts, manifest)
 
 
 def parse_candidates(con: duckdb.DuckDBPyConnection, year: int) -> pd.DataFrame:
     """Current files of a year, each with what the ledger knows (duplicates and unreadable files included)."""
     ensure_ledger(con)
-    return con.execute("SELECT path, sha256, size, status, reason, duplicate_of FROM ledger.files "
+    return con.execute("SELECT path, sha256, size, status, reason, duplicate_of, note FROM ledger.files "
                        "WHERE current AND report_year = ? ORDER BY path", [year]).df()
 
 
@@ -434,13 +522,14 @@ def ledger_years(con: duckdb.DuckDBPyConnection) -> list[int]:
                                       "ORDER BY 1").fetchall()]
 
 
-def ingest_year(db_path: Path, landing: Path, year: int, *, max_bytes: int = DEFAULT_MAX_BYTES,
-                now: datetime | None = None) -> IngestSummary:
+def ingest_year(db_path: Path, landing: Path, year: int, *, max_bytes: int | None = None,
+                max_seconds: float | bool | None = True, now: datetime | None = None) -> IngestSummary:
     """Scan the landing folder for one year and record it in the ledger (hashing outside the warehouse lock)."""
+    max_bytes = default_max_bytes() if max_bytes is None else max_bytes
     with warehouse.session(db_path) as con:
         known, known_years = scan_cache(con)
     files = scan_landing(landing, years={year}, known=known)
-    assigned = assign_years(files, known_years=known_years,
-                            read_year=lambda path: peek_report_year(path, max_bytes))
+    assigned = assign_years(files, known_years=known_years, max_bytes=max_bytes, max_seconds=max_seconds,
+                            root=Path(landing).resolve())
     with warehouse.session(db_path) as con, warehouse.transaction(con):
         return apply_scan(con, year, assigned, now)

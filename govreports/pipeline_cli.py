@@ -129,7 +129,7 @@ def _ledger_lines(counts) -> list[str]:
              f"    parsed                      {counts.parsed}",
              f"    partial                     {counts.partial}",
              f"    quarantined                 {counts.quarantined}"]
-    lines += [f"      {reason:<26}{n}" for reason, n in counts.quarantined_by_reason.items()]
+    lines += [f"      {reason:<25} {n}" for reason, n in counts.quarantined_by_reason.items()]
     if counts.pending:
         lines.append(f"    pending (not parsed yet)    {counts.pending}")
     lines += [f"  duplicates                    {counts.duplicates}",

@@ -1,7 +1,8 @@
 """Resources injected into assets, checks and sensors, configured by environment with embedded defaults.
 
 Belongs here: the data directory (``GOVREPORTS_DATA_DIR``, default ``./data``) and the folders under it, the
-parsing limits (``GOVREPORTS_WORKERS``, ``GOVREPORTS_MAX_BYTES``), and the notifier.  ``resources_from_env``
+parsing limits (``GOVREPORTS_WORKERS``, ``GOVREPORTS_MAX_BYTES``, ``GOVREPORTS_MAX_SECONDS_PER_FILE``; the
+memory per worker, ``GOVREPORTS_MAX_MEMORY_MB``, is read by ``govreports.batch``), and the notifier.  ``resources_from_env``
 builds the set used by ``orchestration.definitions``; swap one entry there to change an environment.
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 from dagster import ConfigurableResource, get_dagster_logger
 
 from govreports.alerts import FanoutNotifier, notifier_from_env
-from govreports.batch import default_workers
+from govreports.batch import DEFAULT_MAX_SECONDS, default_max_bytes, default_max_seconds, default_workers
 from govreports.parser import DEFAULT_MAX_BYTES
 from govreports.paths import DataPaths
 
@@ -42,10 +43,12 @@ class PathsResource(ConfigurableResource):
 
 
 class ParsingResource(ConfigurableResource):
-    """How a year's files are parsed: worker processes, and the size above which a file is quarantined."""
+    """How a year's files are parsed: worker processes, the size above which a file is quarantined
+    (``too_large``), and the seconds a file may take before its worker is stopped (``timeout``; 0: no limit)."""
 
     workers: int = 2
     max_bytes: int = DEFAULT_MAX_BYTES
+    max_seconds_per_file: float = DEFAULT_MAX_SECONDS
 
 
 class NotifierResource(ConfigurableResource):
@@ -75,7 +78,8 @@ def resources_from_env(data_dir: str | os.PathLike[str] | None = None) -> dict[s
         "paths": PathsResource(data_dir=str(paths.root)),
         "parsing": ParsingResource(
             workers=default_workers(),
-            max_bytes=int(os.environ.get("GOVREPORTS_MAX_BYTES", DEFAULT_MAX_BYTES)),
+            max_bytes=default_max_bytes(),
+            max_seconds_per_file=default_max_seconds() or 0.0,
         ),
         "notifier": NotifierResource(alerts_path=str(paths.alerts)),
     }

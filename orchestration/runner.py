@@ -1,17 +1,24 @@
 """Materialise whole report years through Dagster from Python (what ``govreports run`` does).
 
 Each year is one run of the ``govreports_yearly`` job in the persistent instance under
-``<data dir>/dagster_home`` — the same run records and asset history that the UI shows.
+``<data dir>/dagster_home`` — the same run records and asset history that the UI shows.  Each run is tagged with
+the host, process id and process start time of the ``govreports run`` that executes it, so that a later
+``govreports run`` can tell that a run left ``STARTED`` belongs to a process that was killed (``kill -9``, a
+crash, a reboot) and mark it failed — otherwise it would count as in progress forever and block the queue of an
+instance that runs one run at a time.
 """
 
+import os
 import re
+import socket
 import time
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dagster import DagsterInstance, DagsterRunStatus
+import psutil
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from dagster._utils.warnings import BetaWarning, PreviewWarning
 
 from assets.partitions import REPORT_YEAR
@@ -76,6 +83,40 @@ def summary_line(run: YearRun) -> str:
     return text
 
 
+HOST_TAG, PID_TAG, STARTED_TAG = "govreports/host", "govreports/pid", "govreports/process_started"
+_UNFINISHED = [DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.NOT_STARTED]
+
+
+def process_tags() -> dict[str, str]:
+    """Tags naming this process, so that its runs can be recognised as orphaned once it is gone."""
+    return {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid()),
+            STARTED_TAG: f"{psutil.Process().create_time():.2f}"}
+
+
+def _process_gone(tags: dict[str, str]) -> bool:
+    """True when the tagged process is certainly not running any more (same host, pid gone or reused)."""
+    if tags.get(HOST_TAG) != socket.gethostname() or not tags.get(PID_TAG, "").isdigit():
+        return False
+    try:
+        started = psutil.Process(int(tags[PID_TAG])).create_time()
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.Error:
+        return False
+    return f"{started:.2f}" != tags.get(STARTED_TAG)
+
+
+def fail_orphaned_runs(instance: DagsterInstance) -> list[str]:
+    """Mark failed every unfinished run started by a ``govreports run`` process that no longer exists."""
+    failed = []
+    for run in instance.get_runs(RunsFilter(statuses=_UNFINISHED, tags={"govreports/trigger": "cli"})):
+        if _process_gone(run.tags):
+            instance.report_run_failed(run, f"the govreports run process {run.tags.get(PID_TAG)} died while this run "
+                                            "was in progress (killed or crashed); marked failed by a later run")
+            failed.append(run.run_id)
+    return failed
+
+
 def run_years(paths: DataPaths, years: Iterable[int] | None = None, *, instance: DagsterInstance | None = None,
               echo: Callable[[str], None] = print, log_level: str = "ERROR") -> list[YearRun]:
     """Run the yearly job for each year (default: every year found in the landing folder), one after another."""
@@ -83,6 +124,8 @@ def run_years(paths: DataPaths, years: Iterable[int] | None = None, *, instance:
 
     paths.ensure()
     instance = instance or open_instance(paths)
+    for run_id in fail_orphaned_runs(instance):
+        echo(f"run {run_id} was left unfinished by a process that died: marked failed")
     found = set(landing_years(paths.landing))
     known = set(instance.get_dynamic_partitions(REPORT_YEAR))
     wanted = sorted(found) if years is None else sorted(set(years))
@@ -106,7 +149,7 @@ def run_years(paths: DataPaths, years: Iterable[int] | None = None, *, instance:
             warnings.simplefilter("ignore", PreviewWarning)
             result = job.execute_in_process(
                 partition_key=str(year), instance=instance, raise_on_error=False,
-                tags={"govreports/trigger": "cli"},
+                tags={"govreports/trigger": "cli", **process_tags()},
                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
             )
         metadata, failed = _metadata(result)

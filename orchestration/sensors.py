@@ -26,7 +26,7 @@ from dagster import (
 )
 
 from assets.partitions import REPORT_YEAR, report_year_partitions
-from govreports.ingest import assign_years, digests_by_year, folder_year, peek_report_year, scan_landing, year_digest
+from govreports.ingest import assign_years, digests_by_year, folder_year, scan_landing, year_digest
 from orchestration.jobs import yearly_job
 from orchestration.resources import NotifierResource, ParsingResource, PathsResource
 
@@ -64,9 +64,8 @@ def plan_landing(landing: Path, state: LandingState, *, baseline: Callable[[int]
     """Which years need a run, given the previous state (pure: reads the landing folder only)."""
     known = {p: (v[0], v[1], v[2], v[3]) for p, v in state.files.items() if v[2]}
     known_years = {v[2]: v[4] for p, v in state.files.items() if v[2] and folder_year(p) is None}
-    kwargs = {} if max_bytes is None else {"max_bytes": max_bytes}
-    assigned = assign_years(scan_landing(landing, known=known), known_years=known_years,
-                            read_year=lambda path: peek_report_year(path, **kwargs))
+    assigned = assign_years(scan_landing(landing, known=known), known_years=known_years, max_bytes=max_bytes,
+                            root=Path(landing).resolve())
     digests = digests_by_year(assigned)
     files = {f.path: [f.mtime_ns, f.size, f.sha256, f.format, year] for f, year in assigned}
     changed: dict[int, list[str]] = {}

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import errno
 import hashlib
 import json
@@ -32,28 +31,15 @@ from datapackage.publish import (
     read_latest,
 )
 from govreports.columns import TABLE_NAMES, Column, build_tables
-from govreports.frames import records_to_frames
-from govreports.parser import parse_path
+from tests.release_data import T0, T1, YEAR, fixture_frames, subprocess_env
 
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO / "tests" / "fixtures" / "corpus"
 FRICTIONLESS = Path(sys.executable).with_name("frictionless")
-YEAR = 2020
-T0 = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
-T1 = dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.UTC)
-
-
-def subprocess_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    return env
 
 
 @pytest.fixture(scope="module")
 def base_frames() -> dict[str, pd.DataFrame]:
-    paths = sorted(CORPUS.glob("dev/*_2020.txt"))
-    assert len(paths) >= 3
-    frames = records_to_frames(parse_path(p) for p in paths)
+    frames = fixture_frames()
+    assert len(frames["reports"]) >= 3
     assert set(frames["reports"]["report_year"].dropna()) == {YEAR}
     return frames
 

@@ -3,7 +3,6 @@ loading snippets of ``datapackage/README.md`` run as written."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import re
@@ -28,27 +27,14 @@ from datapackage.loader import (
 from datapackage.publish import publish_release
 from datapackage.warehouse import WarehouseError, load_release, schema_name
 from govreports.columns import TABLE_NAMES, build_tables
-from govreports.frames import records_to_frames
-from govreports.parser import parse_path
+from tests.release_data import REPO, T0, T1, YEAR, fixture_frames, subprocess_env
 
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO / "tests" / "fixtures" / "corpus"
 BIN = Path(sys.executable).parent
-YEAR = 2020
-T0 = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
-T1 = dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.UTC)
-
-
-def subprocess_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    return env
 
 
 @pytest.fixture(scope="module")
 def frames() -> dict[str, pd.DataFrame]:
-    paths = sorted(CORPUS.glob("dev/*_2020.txt"))
-    return records_to_frames(parse_path(p) for p in paths)
+    return fixture_frames()
 
 
 @pytest.fixture(scope="module")

@@ -36,10 +36,6 @@ class _Grid:
                 value = 0 if (cell["raw"] or "").strip() in ("", "-", "/", "—") else None
             self.values[(cell[first], cell[second])] = value
 
-    @property
-    def cells(self) -> dict[tuple[str, str], float | None]:
-        return self.values
-
     def get(self, key: str, column: str) -> float | None:
         return self.values.get((key, column))
 
@@ -86,7 +82,7 @@ def check_report(template: str | None, cells: dict[str, list[Cell]], spec: Spec 
     spec = spec or load_spec()
     findings: list[dict] = []
     apps = _Grid("applications", cells.get("applications", []))
-    if apps.cells and template in ("2019", "2021"):
+    if apps.values and template in ("2019", "2021"):
         rows = [r.code for r in spec.rows_for(template)]
         outcome_rows = [r for r in rows if r not in _NOT_OUTCOMES]
         for row in rows:

@@ -88,16 +88,6 @@ def _row_pattern(row: Code) -> re.Pattern[str]:
     return label_pattern(*labels)
 
 
-def _generic_fallback(row: Code) -> re.Pattern[str]:
-    return label_pattern(*row.labels)
-
-
-def _cell_kind(table: str, column: str, spec: Spec) -> str:
-    if table == "active_disclosure":
-        return spec.metrics[column].kind
-    return "count"
-
-
 def _line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
@@ -427,7 +417,7 @@ class TableReader:
         for row in rows[1:]:
             hit = self.view.search(_row_pattern(row), cursor, limit)
             if hit is None and len(row.zh) <= 2:
-                hit = self.view.search(_generic_fallback(row), cursor, limit)
+                hit = self.view.search(label_pattern(*row.labels), cursor, limit)
             if hit is None:
                 tables.finding("missing_row", f"row {row.code} ({row.zh}) not found", [f"applications:{row.code}"])
                 continue

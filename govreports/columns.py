@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 
-from govreports.spec import Spec, load_spec
+from govreports.spec import load_spec
 
 
 @dataclass(frozen=True)
@@ -64,9 +64,29 @@ def _cell_columns(value_type: str, minimum: float | None) -> tuple[Column, ...]:
     )
 
 
+CodedKey = tuple[str, str, str, dict]  # column name, description, Chinese title, codes of the spec
+
+
+def _coded_key(key: CodedKey) -> Column:
+    name, description, title_zh, codes = key
+    return Column(name, "string", description, title_zh, required=True, enum=tuple(codes), enum_titles=_titles(codes))
+
+
+def _cell_table(name: str, title: str, title_zh: str, description: str, first: CodedKey, second: CodedKey,
+                value_type: str, minimum: float | None, *extra: Column) -> Table:
+    """A table of printed cells: the report, two coded keys (row, column), the cell, and any extra columns."""
+    keys = ("report_id", first[0], second[0])
+    return Table(
+        name, title, title_zh, description,
+        (Column("report_id", "string", "the report", "报告编号", required=True), _coded_key(first),
+         _coded_key(second), *_cell_columns(value_type, minimum), *extra),
+        keys, _report_fk(), sort_by=keys,
+    )
+
+
 @cache
-def build_tables(spec: Spec | None = None) -> dict[str, Table]:
-    spec = spec or load_spec()
+def build_tables() -> dict[str, Table]:
+    spec = load_spec()
     templates = ("2019", "2021", "pre2019")
     statuses = ("parsed", "partial", "quarantined")
     severities = ("error", "warning", "info")
@@ -100,51 +120,23 @@ def build_tables(spec: Spec | None = None) -> dict[str, Table]:
         ("report_id",),
         sort_by=("report_id",),
     )
-    active = Table(
+    active = _cell_table(
         "active_disclosure", "Proactive disclosure (table 二)", spec.table_title("active_disclosure")["zh"],
         "one row per printed cell of table 二 (第二十条 blocks)",
-        (
-            Column("report_id", "string", "the report", "报告编号", required=True),
-            Column("item", "string", "row of table 二", "信息内容", required=True, enum=tuple(spec.items),
-                   enum_titles=_titles(spec.items)),
-            Column("metric", "string", "column of table 二", "指标", required=True, enum=tuple(spec.metrics),
-                   enum_titles=_titles(spec.metrics)),
-            *_cell_columns("number", None),
-            Column("unit", "string", "unit of value (万元 for amounts)", "单位"),
-        ),
-        ("report_id", "item", "metric"),
-        _report_fk(),
-        sort_by=("report_id", "item", "metric"),
+        ("item", "row of table 二", "信息内容", spec.items), ("metric", "column of table 二", "指标", spec.metrics),
+        "number", None, Column("unit", "string", "unit of value (万元 for amounts)", "单位"),
     )
-    applications = Table(
+    applications = _cell_table(
         "applications", "Requests received and handled (table 三)", spec.table_title("applications")["zh"],
         "one row per cell of table 三: request counts by handling row and applicant type",
-        (
-            Column("report_id", "string", "the report", "报告编号", required=True),
-            Column("row", "string", "row of table 三", "行", required=True, enum=tuple(spec.application_rows),
-                   enum_titles=_titles(spec.application_rows)),
-            Column("applicant", "string", "applicant column of table 三", "申请人", required=True,
-                   enum=tuple(spec.applicants), enum_titles=_titles(spec.applicants)),
-            *_cell_columns("integer", 0),
-        ),
-        ("report_id", "row", "applicant"),
-        _report_fk(),
-        sort_by=("report_id", "row", "applicant"),
+        ("row", "row of table 三", "行", spec.application_rows),
+        ("applicant", "applicant column of table 三", "申请人", spec.applicants), "integer", 0,
     )
-    appeals = Table(
+    appeals = _cell_table(
         "appeals", "Administrative review and litigation (table 四)", spec.table_title("appeals")["zh"],
         "one row per cell of table 四",
-        (
-            Column("report_id", "string", "the report", "报告编号", required=True),
-            Column("proceeding", "string", "review or litigation", "程序", required=True,
-                   enum=tuple(spec.proceedings), enum_titles=_titles(spec.proceedings)),
-            Column("outcome", "string", "outcome column", "结果", required=True, enum=tuple(spec.outcomes),
-                   enum_titles=_titles(spec.outcomes)),
-            *_cell_columns("integer", 0),
-        ),
-        ("report_id", "proceeding", "outcome"),
-        _report_fk(),
-        sort_by=("report_id", "proceeding", "outcome"),
+        ("proceeding", "review or litigation", "程序", spec.proceedings),
+        ("outcome", "outcome column", "结果", spec.outcomes), "integer", 0,
     )
     sections = Table(
         "sections", "Narrative sections", "正文章节", "the six narrative sections of each report",

@@ -209,24 +209,22 @@ def _table_diff(name: str, old: Snapshot, new: Snapshot, added_reports: set[str]
     def report_of(row: dict[str, Any]) -> str | None:
         return row.get("report_id") if keyed_by_report else None
 
-    added, removed, cells = [], [], []
-    added_total = removed_total = 0
-    for key in sorted(new_by_key.keys() - old_by_key.keys(), key=_sortable):
-        added_total += 1
-        report = report_of(new_by_key[key])
-        if report in added_reports:
-            continue
-        if report is not None:
-            changed_reports.add(report)
-        added.append(_key_dict(key, key_columns))
-    for key in sorted(old_by_key.keys() - new_by_key.keys(), key=_sortable):
-        removed_total += 1
-        report = report_of(old_by_key[key])
-        if report in removed_reports:
-            continue
-        if report is not None:
-            changed_reports.add(report)
-        removed.append(_key_dict(key, key_columns))
+    def only_in(rows_by_key: dict, other: dict, whole_reports: set) -> tuple[list[dict[str, Any]], int]:
+        """Keys of rows only in ``rows_by_key`` (rows of reports added or removed whole are only counted)."""
+        listed, total = [], 0
+        for key in sorted(rows_by_key.keys() - other.keys(), key=_sortable):
+            total += 1
+            report = report_of(rows_by_key[key])
+            if report in whole_reports:
+                continue
+            if report is not None:
+                changed_reports.add(report)
+            listed.append(_key_dict(key, key_columns))
+        return listed, total
+
+    added, added_total = only_in(new_by_key, old_by_key, added_reports)
+    removed, removed_total = only_in(old_by_key, new_by_key, removed_reports)
+    cells = []
     compared = [c for c in shared if c not in key_columns]
     for key in sorted(new_by_key.keys() & old_by_key.keys(), key=_sortable):
         old_row, new_row = old_by_key[key], new_by_key[key]

@@ -113,24 +113,23 @@ def _merge_continues(tc: etree._Element) -> bool:
     return False
 
 
-def _row_cells(tr: etree._Element) -> Iterator[etree._Element]:
-    for child in tr:
-        if child.tag == W_TC:
+def _children(parent: etree._Element, tag: str) -> Iterator[etree._Element]:
+    """Children with ``tag``, looking through the containers (content controls, custom XML) Word wraps them in."""
+    for child in parent:
+        if child.tag == tag:
             yield child
         elif child.tag in _CONTAINERS:
             content = child.find(W_SDT_CONTENT) if child.tag == W_SDT else child
             if content is not None:
-                yield from _row_cells(content)
+                yield from _children(content, tag)
+
+
+def _row_cells(tr: etree._Element) -> Iterator[etree._Element]:
+    return _children(tr, W_TC)
 
 
 def _table_rows(tbl: etree._Element) -> Iterator[etree._Element]:
-    for child in tbl:
-        if child.tag == W_TR:
-            yield child
-        elif child.tag in _CONTAINERS:
-            content = child.find(W_SDT_CONTENT) if child.tag == W_SDT else child
-            if content is not None:
-                yield from _table_rows(content)
+    return _children(tbl, W_TR)
 
 
 def table_lines(tbl: etree._Element) -> list[str]:

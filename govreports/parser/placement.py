@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 MAX_CANDIDATES = 64
 ENUMERATION_BUDGET = 200_000
@@ -47,11 +48,15 @@ class Placement:
     def agreed(self) -> Reading:
         """Per column: the raw value every reading agrees on, else None (undetermined)."""
         first = self.readings[0]
+        if len(self.readings) == 1:
+            return first
         return tuple(v if all(r[i] == v for r in self.readings) else None for i, v in enumerate(first))
 
     def undetermined(self) -> list[int]:
         if self.truncated:
             return list(range(len(self.readings[0])))
+        if len(self.readings) == 1:
+            return []
         first = self.readings[0]
         return [i for i, v in enumerate(first) if any(r[i] != v for r in self.readings)]
 
@@ -82,52 +87,85 @@ def _run_readings(chunks: Sequence[str], ncols: int, allow_blanks: bool) -> Iter
     yield from (blanks if allow_blanks else runs)(0, [])
 
 
-def _split_readings(chunks: Sequence[str], kinds: Sequence[str], allow_blanks: bool) -> Iterator[Reading]:
-    """Flattened layouts: each chunk is the concatenation of one or more whole cells (no leading zeros)."""
+Emit = Callable[[Reading], bool]  # takes one reading; False stops the enumeration
+
+
+@lru_cache(maxsize=16_384)
+def _piece_ends(chunk: str, kind: str) -> tuple[tuple[int, ...], ...]:
+    """Per offset into ``chunk``: the ends at which a whole cell of ``kind`` can stop there (the rest of the
+    chunk, or a piece followed by the digit or sign that starts the next cell)."""
+    pattern = _PIECE_BY_KIND.get(kind, _PIECE_BY_KIND["count"])
+    size = len(chunk)
+    return tuple(
+        tuple(end for end in range(offset + 1, size + 1)
+              if pattern.fullmatch(chunk, offset, end) and (end == size or chunk[end].isdigit() or chunk[end] in "+-增减"))
+        for offset in range(size))
+
+
+def _split_readings(chunks: Sequence[str], kinds: Sequence[str], allow_blanks: bool, emit: Emit) -> None:
+    """Flattened layouts: each chunk is the concatenation of one or more whole cells (no leading zeros).
+
+    A depth-first walk over (chunk, offset into it, column) that hands each distinct reading to ``emit``."""
     ncols = len(kinds)
+    nchunks = len(chunks)
     seen: set[Reading] = set()
     # characters left from each chunk onward: a reading needs at least one character per cell
-    chars_from = [sum(len(c) for c in chunks[i:]) for i in range(len(chunks) + 1)]
+    chars_from = [sum(len(c) for c in chunks[i:]) for i in range(nchunks + 1)]
+    ends = [{kind: _piece_ends(chunk, kind) for kind in set(kinds)} for chunk in chunks]
+    cells: list[str | None] = []
 
-    def walk(ci: int, offset: int, col: int, cells: list[str | None]) -> Iterator[Reading]:
+    def walk(ci: int, offset: int, col: int) -> bool:
         remaining_cols = ncols - col
-        if not allow_blanks and (remaining_cols < len(chunks) - ci or chars_from[ci] - offset < remaining_cols):
-            return
-        if ci == len(chunks):
-            reading = tuple(cells + [None] * (ncols - col)) if allow_blanks else tuple(cells)
+        if not allow_blanks and (remaining_cols < nchunks - ci or chars_from[ci] - offset < remaining_cols):
+            return True
+        if ci == nchunks:
+            reading = tuple(cells) + (None,) * remaining_cols if allow_blanks else tuple(cells)
             if len(reading) == ncols and reading not in seen:
                 seen.add(reading)
-                yield reading
-            return
+                return emit(reading)
+            return True
         if col == ncols:
-            return
+            return True
         chunk = chunks[ci]
         if allow_blanks and offset == 0:
-            yield from walk(ci, offset, col + 1, cells + [None])
-        pattern = _PIECE_BY_KIND.get(kinds[col], _PIECE_BY_KIND["count"])
-        for end in range(offset + 1, len(chunk) + 1):
-            piece = chunk[offset:end]
-            if not pattern.fullmatch(piece):
-                continue
-            if end == len(chunk):
-                yield from walk(ci + 1, 0, col + 1, cells + [piece])
-            elif chunk[end].isdigit() or chunk[end] in "+-增减":
-                yield from walk(ci, end, col + 1, cells + [piece])
+            cells.append(None)
+            going = walk(ci, offset, col + 1)
+            cells.pop()
+            if not going:
+                return False
+        size = len(chunk)
+        for end in ends[ci][kinds[col]][offset]:
+            cells.append(chunk[offset:end])
+            going = walk(ci + 1, 0, col + 1) if end == size else walk(ci, end, col + 1)
+            cells.pop()
+            if not going:
+                return False
+        return True
 
-    yield from walk(0, 0, 0, [])
+    walk(0, 0, 0)
 
 
-def _collect(readings: Iterator[Reading], check: Check | None) -> tuple[list[Reading], bool]:
+def _collect(produce: Callable[[Emit], object], check: Check | None) -> tuple[list[Reading], bool]:
     """Readings that pass ``check`` (at most MAX_CANDIDATES + 1) and whether the enumeration was cut short."""
     kept: list[Reading] = []
-    for generated, reading in enumerate(readings, start=1):
+    generated = 0
+    truncated = False
+
+    def emit(reading: Reading) -> bool:
+        nonlocal generated, truncated
+        generated += 1
         if generated > ENUMERATION_BUDGET:
-            return kept, True
+            truncated = True
+            return False
         if check is None or check(reading):
             kept.append(reading)
             if len(kept) > MAX_CANDIDATES:
-                return kept, True
-    return kept, False
+                truncated = True
+                return False
+        return True
+
+    produce(emit)
+    return kept, truncated
 
 
 def place_row(
@@ -149,10 +187,10 @@ def place_row(
         if check is None or check(run):
             return Placement((run,), False, check is not None, False)
 
-    def enumerate_readings(allow_blanks: bool) -> Iterator[Reading]:
+    def enumerate_readings(allow_blanks: bool) -> Callable[[Emit], object]:
         if flattened:
-            return _split_readings(chunks, kinds, allow_blanks)
-        return _run_readings(chunks, ncols, allow_blanks)
+            return lambda emit: _split_readings(chunks, kinds, allow_blanks, emit)
+        return lambda emit: all(map(emit, _run_readings(chunks, ncols, allow_blanks)))
 
     for allow_blanks in (False, True):
         kept, truncated = _collect(enumerate_readings(allow_blanks), check)

@@ -88,8 +88,20 @@ def _row_pattern(row: Code) -> re.Pattern[str]:
     return label_pattern(*labels)
 
 
-def _line_of(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
+class _LineCounter:
+    """1-based line numbers of offsets; offsets mostly arrive in increasing order, so count on from the last."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.offset = 0
+        self.line = 1
+
+    def __call__(self, offset: int) -> int:
+        if offset < self.offset:
+            self.offset, self.line = 0, 1
+        self.line += self.text.count("\n", self.offset, offset)
+        self.offset = offset
+        return self.line
 
 
 def _classify(part: str) -> str:
@@ -147,15 +159,18 @@ def split_cells(value_text: str, ncols: int) -> tuple[list[str] | None, list[str
     Blank cells are only positional where the layout marks cell boundaries (pipes, tabs); in layouts of one
     cell per line or run-together digits a blank cell leaves no trace and placement has to decide.
     """
-    text = _PAGE_FOOTER.sub(" ", value_text)
-    text = _NUMBERING_TRAIL.sub("", text.rstrip())
+    text = value_text
+    if "页" in text or "/" in text or "-" in text or "—" in text:  # else no footer pattern can match
+        text = _PAGE_FOOTER.sub(" ", text)
+    text = text.rstrip()
+    if text.endswith((".", "、")):
+        text = _NUMBERING_TRAIL.sub("", text)
     positional: list[str] | None = None
     if "|" in text:
         positional = _pipe_cells(text, ncols)
     elif "\t" in text:
         positional = _tab_cells(text, ncols)
-    chunks = [m.group(0) for m in _CELL.finditer(text)]
-    return positional, chunks
+    return positional, _CELL.findall(text)
 
 
 # ---------------------------------------------------------------------------------------------- rules for placement
@@ -217,6 +232,7 @@ class RowReading:
     candidates: tuple[Reading, ...] = ()
     truncated: bool = False
     message: str = ""  # what the finding for a non-literal row says after "<table> <row>: "
+    plain: bool = False  # no cell is ambiguous or carries notes: cells need only their raw text and value
 
 
 @lru_cache(maxsize=32_768)
@@ -253,8 +269,9 @@ def read_row(value_text: str, kinds: tuple[str, ...], rule: str | None, flattene
         status = "placed"
         message = (f"printed {chunks!r} placed as {list(agreed)}"
                    + (" (blank cells inserted)" if placement.blanks_inserted else ""))
+    plain = not any(c[3] or c[4] for c in cells)
     return RowReading(tuple(chunks), tuple(cells), status, placement.blanks_inserted,
-                      placement.readings if undetermined else (), placement.truncated, message)
+                      placement.readings if undetermined else (), placement.truncated, message, plain)
 
 
 # ---------------------------------------------------------------------------------------------- the reader
@@ -270,6 +287,7 @@ class TableReader:
         start = max(0, min(anchors) - 200) if anchors else len(text)
         self.text = text[:start] + translate(text[start:])
         self.view = TextView.of(self.text, start)
+        self._line_of = _LineCounter(self.text)
 
     # -- locating -------------------------------------------------------------------------------------------
     def _blocks(self) -> list[tuple[str, int, int]]:
@@ -344,7 +362,7 @@ class TableReader:
         return not re.search(r"[\n\t|]", between) and bool(re.search(r"\d", between))
 
     def _span(self, start: int, end: int) -> TableSpan:
-        return TableSpan(start, end, _line_of(self.text, start), _line_of(self.text, max(start, end - 1)))
+        return TableSpan(start, end, self._line_of(start), self._line_of(max(start, end - 1)))
 
     # -- table 二 ------------------------------------------------------------------------------------------
     def _read_active_disclosure(self, tables: Tables, template: str, blocks: list[tuple[str, int, int]], end: int) -> None:
@@ -460,7 +478,7 @@ class TableReader:
     def _place(self, tables: Tables, table: str, key: str, columns: list[str], kinds: list[str],
                value_text: str, rule: str | None, offset: int, declared_unit: str | None = None) -> None:
         reading = read_row(value_text, tuple(kinds), rule, self.flattened, declared_unit)
-        line = _line_of(self.text, offset)
+        line = self._line_of(offset)
         keys = _cell_keys(table, key, tuple(columns))
         if reading.status != "literal":
             refs = [f"{table}:{k}:{c}" for k, c in keys]
@@ -478,6 +496,10 @@ class TableReader:
         out = tables.cells[table]
         first, second = CELL_KEYS[table]
         with_unit = table == "active_disclosure"
+        if reading.plain and not with_unit:  # the common row: nothing but keys, value, raw text and line
+            out.extend([{first: row_key, second: column, "value": cell[1], "raw": cell[0], "line": line}
+                        for (row_key, column), cell in zip(keys, reading.cells, strict=True)])
+            return
         for (row_key, column), (raw, value, unit, notes, ambiguous) in zip(keys, reading.cells, strict=True):
             cell = {first: row_key, second: column, "value": value, "raw": raw, "line": line}
             if with_unit:

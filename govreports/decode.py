@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 _DECLARED_CHARSET = re.compile(
     rb"""<meta\b[^>]{0,300}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{2,40})|<\?xml\b[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9_.:-]{2,40})""",
     re.IGNORECASE)
@@ -36,9 +37,15 @@ class Decoded:
     encoding: str
 
 
-def _plausible(text: str) -> bool:
-    if not text.strip():
+def _plausible(text: str, ascii_compatible: bytes | None = None) -> bool:
+    """Text, not noise: not blank, and hardly any control characters.
+
+    ``ascii_compatible``: the bytes ``text`` was decoded from, when every control character of the text is
+    the same single byte in them (UTF-8, GB18030); bytes without any control byte need no closer look."""
+    if not text or text.isspace():
         return False
+    if ascii_compatible is not None and len(ascii_compatible.translate(None, _CONTROL_BYTES)) == len(ascii_compatible):
+        return True
     sample = text[:20_000]
     controls = len(_CONTROL.findall(sample))
     return controls <= max(2, len(sample) // 200)
@@ -48,7 +55,7 @@ def decode(data: bytes, *, max_bytes: int | None = None) -> Decoded:
     """Decode report bytes: BOMs first, then strict UTF-8, UTF-16 without BOM, then GB18030."""
     if max_bytes is not None and len(data) > max_bytes:
         raise Undecodable("too_large", f"{len(data)} bytes exceeds the limit of {max_bytes}")
-    if not data.strip():
+    if not data or data.isspace():
         raise Undecodable("empty", "the file is empty or holds only white space")
     for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if data.startswith(bom):
@@ -78,20 +85,20 @@ def decode(data: bytes, *, max_bytes: int | None = None) -> Decoded:
     if b"\x00" in sample:
         raise Undecodable("binary", "NUL bytes in a file that is not UTF-16")
     try:
-        return _checked(data.decode("utf-8"), "utf-8")
+        return _checked(data.decode("utf-8"), "utf-8", data)
     except UnicodeDecodeError:
         pass
     declared = declared_charset(data)
     if declared == "gb18030":  # GB2312 and GBK are subsets: decode with the superset
         try:
-            return _checked(data.decode("gb18030"), "gb18030")
+            return _checked(data.decode("gb18030"), "gb18030", data)
         except UnicodeDecodeError:
             pass  # the declaration is wrong; fall back to detection
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError as error:
         raise Undecodable("undecodable", f"neither UTF-8, UTF-16 nor GB18030: {error}") from None
-    decoded = _checked(text, "gb18030")
+    decoded = _checked(text, "gb18030", data)
     # GB18030 maps almost any byte pair to some character: demand real Chinese text, not noise.
     cjk = len(_CJK.findall(text[:20_000]))
     common = sum(text.count(ch) for ch in "的政府信息公开年报告")
@@ -111,7 +118,7 @@ def declared_charset(data: bytes, *, window: int = 16_384) -> str | None:
     return "gb18030" if name in _GB_FAMILY else None
 
 
-def _checked(text: str, encoding: str) -> Decoded:
-    if not _plausible(text):
+def _checked(text: str, encoding: str, ascii_compatible: bytes | None = None) -> Decoded:
+    if not _plausible(text, ascii_compatible):
         raise Undecodable("binary", f"decodes as {encoding} but is mostly control characters")
     return Decoded(text, encoding)

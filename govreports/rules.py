@@ -79,6 +79,23 @@ def prove_blank_zeros(cells: list[Cell], table: str) -> list[dict]:
     return findings
 
 
+_Pairs = tuple[tuple[str, str], ...]
+_PLANS: dict[tuple[str, int], tuple[tuple[tuple[str, _Pairs], ...], tuple[tuple[str, _Pairs], ...]]] = {}
+
+
+def _application_plan(template: str, spec: Spec) -> tuple[tuple[tuple[str, _Pairs], ...], tuple[tuple[str, _Pairs], ...]]:
+    """Per row, the (row, column) pairs R3 sums; per column, the outcome-row pairs R2 sums."""
+    plan = _PLANS.get((template, id(spec)))
+    if plan is not None:
+        return plan
+    rows = [r.code for r in spec.rows_for(template)]
+    outcome_rows = [r for r in rows if r not in _NOT_OUTCOMES]
+    by_row = tuple((row, tuple((row, c) for c in APPLICANT_PARTS)) for row in rows)
+    by_column = tuple((column, tuple((r, column) for r in outcome_rows)) for column in (*APPLICANT_PARTS, "total"))
+    plan = _PLANS[(template, id(spec))] = (by_row, by_column)
+    return plan
+
+
 def check_report(template: str | None, cells: dict[str, list[Cell]], spec: Spec | None = None) -> list[dict]:
     spec = spec or load_spec()
     findings: list[dict] = []
@@ -86,13 +103,14 @@ def check_report(template: str | None, cells: dict[str, list[Cell]], spec: Spec 
     if apps.values and template in ("2019", "2021"):
         rows = [r.code for r in spec.rows_for(template)]
         outcome_rows = [r for r in rows if r not in _NOT_OUTCOMES]
-        for row in rows:
-            parts = apps.total((row, c) for c in APPLICANT_PARTS)
+        by_row, by_column = _application_plan(template, spec)
+        for row, pairs in by_row:
+            parts = apps.total(pairs)
             total = apps.get(row, "total")
             if parts is not None and total is not None and parts != total:
                 findings.append(_finding(spec, "R3", f"{row}: applicant columns sum to {parts}, 总计 printed {total}",
                                          [f"applications:{row}:{c}" for c in (*APPLICANT_PARTS, "total")], parts, total))
-        for column in (*APPLICANT_PARTS, "total"):
+        for column, outcome_pairs in by_column:
             left = apps.total([("new_received", column), ("carried_over", column)])
             right = apps.total([("total_processed", column), ("carried_forward", column)])
             if left is not None and right is not None and left != right:
@@ -100,7 +118,7 @@ def check_report(template: str | None, cells: dict[str, list[Cell]], spec: Spec 
                     spec, "R1", f"{column}: 一+二 = {left} but 三（七）+四 = {right}",
                     [f"applications:{r}:{column}" for r in ("new_received", "carried_over", "total_processed",
                                                              "carried_forward")], left, right))
-            outcomes = apps.total((r, column) for r in outcome_rows)
+            outcomes = apps.total(outcome_pairs)
             total = apps.get("total_processed", column)
             if outcomes is not None and total is not None and outcomes != total:
                 findings.append(_finding(spec, "R2", f"{column}: handling outcomes sum to {outcomes}, （七）总计 printed {total}",

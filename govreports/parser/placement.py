@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import combinations
 
 MAX_CANDIDATES = 64
 ENUMERATION_BUDGET = 200_000
@@ -62,29 +63,29 @@ class Placement:
 
 
 def _run_readings(chunks: Sequence[str], ncols: int, allow_blanks: bool) -> Iterator[Reading]:
-    """Token layouts: each chunk stands for a run of ≥1 equal cells, or (tier 2) for one cell among blanks."""
+    """Token layouts: each chunk stands for a run of ≥1 equal cells, or (tier 2) for one cell among blanks.
+
+    Runs are the cut points between chunks, blanks the columns the chunks stand in; both are enumerated as
+    combinations in lexicographic order (the first chunk's run shortest, or its column leftmost, first)."""
     m = len(chunks)
-
-    def runs(i: int, cells: list[str | None]) -> Iterator[Reading]:
-        if i == m:
-            if len(cells) == ncols:
-                yield tuple(cells)
-            return
-        free = ncols - len(cells) - (m - i - 1)
-        for k in range(1, free + 1):
-            yield from runs(i + 1, cells + [chunks[i]] * k)
-
-    def blanks(i: int, cells: list[str | None]) -> Iterator[Reading]:
-        if i == m:
-            yield tuple(cells + [None] * (ncols - len(cells)))
-            return
-        free = ncols - len(cells) - (m - i)
-        for gap in range(0, free + 1):
-            yield from blanks(i + 1, cells + [None] * gap + [chunks[i]])
-
-    if m > ncols:
+    if m > ncols or m == 0:
         return
-    yield from (blanks if allow_blanks else runs)(0, [])
+    if allow_blanks:
+        for columns in combinations(range(ncols), m):
+            cells: list[str | None] = [None] * ncols
+            for column, chunk in zip(columns, chunks, strict=True):
+                cells[column] = chunk
+            yield tuple(cells)
+        return
+    runs = [[(chunk,) * k for k in range(ncols + 1)] for chunk in chunks]  # runs[i][k]: chunk i over k cells
+    last = runs[-1]
+    for cuts in combinations(range(1, ncols), m - 1):
+        reading: Reading = ()
+        previous = 0
+        for chunk_runs, cut in zip(runs, cuts, strict=False):  # the last chunk runs to the end
+            reading += chunk_runs[cut - previous]
+            previous = cut
+        yield reading + last[ncols - previous]
 
 
 Emit = Callable[[Reading], bool]  # takes one reading; False stops the enumeration

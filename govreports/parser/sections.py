@@ -9,7 +9,7 @@ from functools import lru_cache
 from govreports.spec import Section, load_spec
 
 _NUMERALS = "一二三四五六"
-_CHROME = re.compile(r"\n[^\n]*(?:关于本站|网站地图|ICP备|网站标识码|版权所有|主办单位|关闭窗口|【打印】|扫一扫在手机打开)")
+_CHROME_WORDS = re.compile(r"关于本站|网站地图|ICP备|网站标识码|版权所有|主办单位|关闭窗口|【打印】|扫一扫在手机打开")
 
 
 @dataclass
@@ -33,6 +33,19 @@ def _heading_patterns(section: Section) -> tuple[re.Pattern[str], re.Pattern[str
     return numbered, bare
 
 
+def _chrome_start(body: str) -> int | None:
+    """Offset of the line break before the first line (not the first) holding web-site chrome, if any."""
+    at = 0
+    while (word := _CHROME_WORDS.search(body, at)) is not None:
+        line_break = body.rfind("\n", 0, word.start())
+        if line_break >= 0:
+            return line_break
+        at = body.find("\n", word.end())
+        if at < 0:
+            return None
+    return None
+
+
 def extract_sections(text: str) -> list[FoundSection]:
     spec = load_spec()
     found: list[tuple[Section, int, int]] = []
@@ -49,9 +62,9 @@ def extract_sections(text: str) -> list[FoundSection]:
         stop = found[index + 1][1] if index + 1 < len(found) else len(text)
         body = text[end:stop]
         if index + 1 == len(found):
-            chrome = _CHROME.search(body)
-            if chrome:
-                body = body[: chrome.start()]
+            chrome = _chrome_start(body)
+            if chrome is not None:
+                body = body[:chrome]
         title = text[start:end].strip()
         out.append(FoundSection(section.number, title, start, stop, body.strip()))
     return out

@@ -176,6 +176,7 @@ def split_cells(value_text: str, ncols: int) -> tuple[list[str] | None, list[str
 # ---------------------------------------------------------------------------------------------- rules for placement
 
 
+@lru_cache(maxsize=65_536)
 def _int_or_zero(raw: str | None) -> float:
     if raw is None:
         return 0
@@ -183,13 +184,14 @@ def _int_or_zero(raw: str | None) -> float:
 
 
 def _r3_check(reading: Reading) -> bool:
-    values = [_int_or_zero(r) for r in reading]
+    values = list(map(_int_or_zero, reading))
     return sum(values[:6]) == values[6]
 
 
 def _r4_check(reading: Reading) -> bool:
-    values = [_int_or_zero(r) for r in reading]
-    return all(sum(values[g : g + 4]) == values[g + 4] for g in (0, 5, 10))
+    values = list(map(_int_or_zero, reading))
+    return (sum(values[0:4]) == values[4] and sum(values[5:9]) == values[9]
+            and sum(values[10:14]) == values[14])
 
 
 _HEADER_PATTERNS: dict[int, tuple[re.Pattern[str], dict[str, str]]] = {}

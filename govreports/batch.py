@@ -18,9 +18,11 @@ that keep one hostile file from stopping a run:
 
 Files are opened without following a symlink in the last component (``O_NOFOLLOW``), only when they resolve
 inside the landing folder (``ParseJob.root``), and only when they are regular files (a FIFO or device never
-blocks a run).  Workers are plain ``python -m govreports.batch --worker`` subprocesses (callers need no
-``__main__`` guard); jobs and records cross the process boundary as JSON frames over pipes, never as pickles.
-Only when the time limit is off are small batches parsed in the calling process.
+blocks a run).  The worker applies the manifest beside each file to its record (reading the manifest under the
+same rules), so the pipeline's records are those of ``govreports parse``.  Workers are plain
+``python -m govreports.batch --worker`` subprocesses (callers need no ``__main__`` guard); jobs and records
+cross the process boundary as JSON frames over pipes, never as pickles.  Only when the time limit is off are
+small batches parsed in the calling process.
 Not here: what a record means (``govreports.frames``) or the ledger (``govreports.ingest``).
 """
 
@@ -43,6 +45,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from govreports.parser import DEFAULT_MAX_BYTES, parse_bytes, quarantined
+from govreports.readers.manifest import annotate
 
 WORKERS_ENV = "GOVREPORTS_WORKERS"
 MAX_BYTES_ENV = "GOVREPORTS_MAX_BYTES"
@@ -150,7 +153,13 @@ def read_limited(abs_path: Path, max_bytes: int, root: Path | None = None) -> by
 
 def parse_file(abs_path: Path, path: str, max_bytes: int = DEFAULT_MAX_BYTES,
                root: Path | None = None) -> dict[str, Any]:
-    """Parse one file, recording ``path`` (not the absolute path) as its source; never raises."""
+    """Parse one file, recording ``path`` (not the absolute path) as its source, and apply the manifest beside
+    it as ``parse_path`` does (``govreports.readers.manifest.annotate``; a manifest resolving outside ``root`` is
+    not read); never raises."""
+    return annotate(_parse_limited(abs_path, path, max_bytes, root), abs_path, root)
+
+
+def _parse_limited(abs_path: Path, path: str, max_bytes: int, root: Path | None) -> dict[str, Any]:
     try:
         data = read_limited(abs_path, max_bytes, root)
     except OSError as error:

@@ -15,6 +15,12 @@ DuckDB table ``ledger.files``, one row per (path, sha256) ever seen, kept foreve
 
 The status of a current row is ``pending`` until parsed, then ``parsed`` | ``partial`` | ``quarantined`` (with a
 ``reason``), so that for every year: current files = parsed + partial + quarantined (+ pending before a parse).
+
+Manifests (``manifest.csv`` / ``manifest.jsonl`` beside the files a collector saved, ``govreports.readers.manifest``)
+are not inputs: they are recorded with status ``manifest`` (reason ``manifest_invalid`` and the error in ``note``
+when they cannot be applied), never parsed, never counted as files, and the parsing workers apply them to the
+files beside them.  A manifest is part of the fingerprint of every year that has a file beside it, so a changed
+manifest makes those years run again; its year (if it gives one) decides the year of a file outside year folders.
 Not here: parsing tables (``govreports.parser``, ``govreports.batch``) or writing core tables (``govreports.build``).
 """
 
@@ -37,7 +43,7 @@ import pandas as pd
 from govreports import warehouse
 from govreports.batch import NOT_A_REGULAR_FILE, ParseJob, default_max_bytes, parse_files
 from govreports.parser import DEFAULT_MAX_BYTES, parse_path
-from govreports.readers.manifest import annotate
+from govreports.readers.manifest import ManifestError, entry_for, is_manifest, manifest_problem
 
 YEAR_DIR = re.compile(r"^(19|20)\d{2}$")
 UNREAD = ""  # sha256 of a file that was deliberately not read (e.g. a symlink out of the landing folder)
@@ -47,6 +53,8 @@ OUTSIDE_LANDING = "outside_landing"
 BAD_FILE_NAME = "bad_file_name"
 HIDDEN_FILE = "hidden_file"
 UNREADABLE = "unreadable"
+MANIFEST = "manifest"  # ledger status of a manifest: it describes files, it is not one
+MANIFEST_INVALID = "manifest_invalid"  # ledger reason of a manifest that is not applied (same code as the finding)
 # ledger reasons of files that were never parsed (their bytes were not read, or are another file's)
 NEVER_PARSED = (DUPLICATE, OUTSIDE_LANDING, NOT_A_REGULAR_FILE, BAD_FILE_NAME, HIDDEN_FILE, UNREADABLE)
 
@@ -65,8 +73,8 @@ CREATE TABLE IF NOT EXISTS ledger.files (
     last_seen TIMESTAMP NOT NULL,
     removed_at TIMESTAMP,
     current BOOLEAN NOT NULL,       -- these bytes are at this path now
-    status VARCHAR NOT NULL,        -- pending | parsed | partial | quarantined
-    reason VARCHAR,                 -- why partial or quarantined (duplicate, not_a_report, schema_error, ...)
+    status VARCHAR NOT NULL,        -- pending | parsed | partial | quarantined | manifest
+    reason VARCHAR,                 -- why partial, quarantined or not applied (duplicate, not_a_report, ...)
     report_id VARCHAR,
     duplicate_of VARCHAR,           -- path of the first copy, for duplicates
     parser_version VARCHAR,
@@ -96,6 +104,16 @@ class LandingFile:
     folder_year: int | None
     problem: str | None = None  # reason the file was not read
     detail: str | None = None  # what went wrong, for the ledger's note (e.g. the OS error of an unreadable file)
+
+    @property
+    def is_manifest(self) -> bool:
+        """A collector's manifest: it describes the files of its folder and is not parsed as a report."""
+        return is_manifest(self.path)
+
+    @property
+    def folder(self) -> str:
+        """The folder it is in, relative to the landing folder (``.`` at the top)."""
+        return str(PurePosixPath(self.path).parent)
 
 
 @dataclass
@@ -235,9 +253,12 @@ def scan_landing(landing: Path, *, years: Collection[int] | None = None,
             detail = getattr(error, "strerror", None) or str(error)
             files.append(LandingFile(rel, entry, None, None, UNREAD, None, year, UNREADABLE, detail))
             continue
-        files.append(LandingFile(rel, entry, info.st_size, info.st_mtime_ns, sha, fmt, year,
-                                 None if good_name else BAD_FILE_NAME,
-                                 None if good_name else "the name is not UTF-8; rename the file to read it"))
+        if not good_name:
+            files.append(LandingFile(rel, entry, info.st_size, info.st_mtime_ns, sha, fmt, year, BAD_FILE_NAME,
+                                     "the name is not UTF-8; rename the file to read it"))
+            continue
+        detail = manifest_problem(entry, root) if is_manifest(rel) else None  # cached per folder and change
+        files.append(LandingFile(rel, entry, info.st_size, info.st_mtime_ns, sha, fmt, year, None, detail))
     return files
 
 
@@ -259,29 +280,43 @@ def peek_report_years(paths: Sequence[Path], *, root: Path | None = None, max_by
                       workers: int | None = None) -> dict[Path, tuple[int | None, str | None]]:
     """``peek_report_year`` for many files, parsed in worker processes under the batch limits (time, bytes,
     memory per file: a hostile file outside a year folder cannot stall a scan); a manifest beside a file is
-    applied as ``parse_path`` applies it."""
+    applied as ``parse_path`` applies it (by ``parse_file``, in the worker)."""
     jobs = [ParseJob(Path(p), Path(p).name, root) for p in paths]
-    out: dict[Path, tuple[int | None, str | None]] = {}
-    for job, record in parse_files(jobs, workers=workers, max_bytes=max_bytes, max_seconds=max_seconds):
-        if record["status"] != "quarantined":
-            record = annotate(record, job.abs_path)
-        out[job.abs_path] = _year_of(record)
-    return out
+    return {job.abs_path: _year_of(record)
+            for job, record in parse_files(jobs, workers=workers, max_bytes=max_bytes, max_seconds=max_seconds)}
 
 
 YearReader = Callable[[Path], tuple[int | None, str | None]]
+
+
+def _year_to_find(f: LandingFile) -> bool:
+    """A readable report outside year folders: its year is in its manifest or in its text."""
+    return f.folder_year is None and not f.problem and not f.is_manifest
+
+
+def _manifest_year(f: LandingFile, root: Path | None) -> int | None:
+    """The year the manifest beside ``f`` gives it: the manifest takes precedence over the text, and reading it
+    needs no parse and no cache (a cached year could predate an edit of the manifest)."""
+    try:
+        entry = entry_for(f.abs_path, root)
+    except ManifestError:  # not applied: the text's year, as the parse will find it
+        return None
+    return entry.year if entry is not None else None
 
 
 def assign_years(files: Iterable[LandingFile], *, known_years: Mapping[str, int | None] | None = None,
                  read_year: YearReader | None = None, max_bytes: int | None = None,
                  max_seconds: float | bool | None = True,
                  root: Path | None = None) -> list[tuple[LandingFile, int | None]]:
-    """Pair each file with its report year: its year folder, else a year known for its sha256, else the report's
-    (read by ``read_year``, by default ``peek_report_years`` with ``max_bytes`` and the batch limits)."""
+    """Pair each file with its report year: its year folder, else the year the manifest beside it gives, else a
+    year known for its sha256, else the report's (read by ``read_year``, by default ``peek_report_years`` with
+    ``max_bytes`` and the batch limits).  A manifest outside year folders has no year: it is not a report."""
     known_years = known_years or {}
     files = list(files)
+    manifest_years = {f.abs_path: _manifest_year(f, root) for f in files if _year_to_find(f)}
+    from_manifest = {path: year for path, year in manifest_years.items() if year is not None}
     unknown = [f.abs_path for f in files
-               if f.folder_year is None and not f.problem and f.sha256 not in known_years]
+               if _year_to_find(f) and f.abs_path not in from_manifest and f.sha256 not in known_years]
     if read_year is not None:
         years = {path: read_year(path) for path in unknown}
     else:
@@ -290,8 +325,10 @@ def assign_years(files: Iterable[LandingFile], *, known_years: Mapping[str, int 
     for f in files:
         if f.folder_year is not None:
             year = f.folder_year
-        elif f.problem:
+        elif f.problem or f.is_manifest:
             year = None
+        elif f.abs_path in from_manifest:
+            year = from_manifest[f.abs_path]
         elif f.sha256 in known_years:
             year = known_years[f.sha256]
         else:
@@ -301,21 +338,37 @@ def assign_years(files: Iterable[LandingFile], *, known_years: Mapping[str, int 
 
 
 def year_digest(pairs: Iterable[tuple[str, str]]) -> str:
-    """Fingerprint of a year's landing state: sorted (path, sha256) of its files."""
+    """Fingerprint of a year's landing state: sorted (path, sha256) of its inputs (``year_inputs``)."""
     digest = hashlib.sha256()
     for path, sha in sorted(pairs):
         digest.update(f"{path}\0{sha}\n".encode())
     return digest.hexdigest()
 
 
-def digests_by_year(assigned: Iterable[tuple[LandingFile, int | None]]) -> dict[int, str]:
-    """Each year's ``year_digest``.  Hidden files are left out: one appearing (a download in progress) does not
-    make a year run again; the next run records it."""
-    groups: dict[int, list[tuple[str, str]]] = {}
+def year_inputs(assigned: Iterable[tuple[LandingFile, int | None]]) -> dict[int, set[tuple[str, str]]]:
+    """(path, sha256) of what each year's records are made from: its files and the manifests beside them (a
+    manifest outside year folders has no year, yet an edit of it changes the records of the files it describes).
+    Hidden files are left out: one appearing (a download in progress) does not make a year run again; the next
+    run records it."""
+    groups: dict[int, set[tuple[str, str]]] = {}
+    folders: dict[int, set[str]] = {}
+    manifests: dict[str, list[LandingFile]] = {}
     for f, year in assigned:
-        if year is not None and f.problem != HIDDEN_FILE:
-            groups.setdefault(year, []).append((f.path, f.sha256))
-    return {year: year_digest(pairs) for year, pairs in groups.items()}
+        if f.problem == HIDDEN_FILE:
+            continue
+        if f.is_manifest:
+            manifests.setdefault(f.folder, []).append(f)
+        if year is not None:
+            groups.setdefault(year, set()).add((f.path, f.sha256))
+            folders.setdefault(year, set()).add(f.folder)
+    for year, names in folders.items():
+        groups[year].update((m.path, m.sha256) for name in names for m in manifests.get(name, ()))
+    return groups
+
+
+def digests_by_year(assigned: Iterable[tuple[LandingFile, int | None]]) -> dict[int, str]:
+    """Each year's ``year_digest`` of its ``year_inputs``."""
+    return {year: year_digest(pairs) for year, pairs in year_inputs(assigned).items()}
 
 
 def landing_years(landing: Path, read_year: YearReader | None = None, *, max_bytes: int | None = None) -> list[int]:
@@ -336,12 +389,17 @@ def _now() -> datetime:
 
 
 def scan_cache(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, tuple[int, int, str, str]], dict[str, int | None]]:
-    """From the ledger: (mtime, size, sha256, format) of each current path, and the year known for each sha256."""
+    """From the ledger: (mtime, size, sha256, format) of each current path, and the year known for each sha256.
+
+    Files beside a manifest get no known year: theirs may have come from a manifest entry that has since lost
+    its year, so it is read again (the manifest's year, else the text's)."""
     ensure_ledger(con)
     rows = con.execute("SELECT path, mtime_ns, size, sha256, format, report_year, folder_year FROM ledger.files "
                        "WHERE current").fetchall()
     known = {r[0]: (r[1], r[2], r[3], r[4]) for r in rows if r[1] is not None and r[3]}
-    years = {r[3]: r[5] for r in rows if r[3] and r[6] is None}
+    described = {PurePosixPath(r[0]).parent for r in rows if is_manifest(r[0])}
+    years = {r[3]: r[5] for r in rows
+             if r[3] and r[6] is None and not is_manifest(r[0]) and PurePosixPath(r[0]).parent not in described}
     return known, years
 
 
@@ -369,16 +427,19 @@ def apply_scan(con: duckdb.DuckDBPyConnection, year: int, assigned: Iterable[tup
     # 2. where each sha256 currently lives as a non-duplicate
     canonical: dict[str, str] = {}
     for path, sha in con.execute("SELECT path, sha256 FROM ledger.files WHERE current AND sha256 <> '' AND "
-                                 "coalesce(reason, '') <> ? ORDER BY first_seen, path", [DUPLICATE]).fetchall():
+                                 "coalesce(reason, '') <> ? AND status <> ? ORDER BY first_seen, path",
+                                 [DUPLICATE, MANIFEST]).fetchall():
         canonical.setdefault(sha, path)
     # 3. upsert every scanned file, in path order
     for path in sorted(scanned):
         f = scanned[path]
-        existing = con.execute("SELECT current, reason, duplicate_of FROM ledger.files WHERE path = ? AND sha256 = ?",
-                               [path, f.sha256]).fetchone()
-        first = canonical.get(f.sha256) if f.sha256 else None
+        existing = con.execute("SELECT current, reason, duplicate_of, report_year FROM ledger.files "
+                               "WHERE path = ? AND sha256 = ?", [path, f.sha256]).fetchone()
+        first = canonical.get(f.sha256) if f.sha256 and not f.is_manifest else None
         is_duplicate = first is not None and first != path
-        if f.problem:
+        if f.is_manifest:  # same bytes in two folders are two manifests, not a duplicate
+            status, reason, duplicate_of = MANIFEST, f.problem or (MANIFEST_INVALID if f.detail else None), None
+        elif f.problem:
             status, reason, duplicate_of = "quarantined", f.problem, None
         elif is_duplicate:
             status, reason, duplicate_of = "quarantined", DUPLICATE, first
@@ -386,12 +447,16 @@ def apply_scan(con: duckdb.DuckDBPyConnection, year: int, assigned: Iterable[tup
             status, reason, duplicate_of = "pending", None, None
             if f.sha256:
                 canonical.setdefault(f.sha256, path)
-        if year_of[path] is None and not f.problem:
+        if year_of[path] is None and not f.problem and not f.is_manifest:
             status, reason = "quarantined", "no_report_year"
-        note = f.detail if f.problem else None
-        if existing and existing[0]:
+        note = f.detail if f.problem or f.is_manifest else None
+        if existing and existing[0] and existing[3] == year_of[path]:
             counts["unchanged"] += 1
-            if f.problem and existing[1] != f.problem:  # still unread, for another reason (e.g. FIFO → symlink)
+            if f.is_manifest:  # a sibling manifest can break or mend it; older ledgers parsed it as a report
+                con.execute("UPDATE ledger.files SET status = ?, reason = ?, note = ?, duplicate_of = NULL, "
+                            "report_id = NULL, parser_version = NULL WHERE path = ? AND sha256 = ?",
+                            [status, reason, note, path, f.sha256])
+            elif f.problem and existing[1] != f.problem:  # still unread, for another reason (e.g. FIFO → symlink)
                 con.execute("UPDATE ledger.files SET status = 'quarantined', reason = ?, note = ? "
                             "WHERE path = ? AND sha256 = ?", [f.problem, note, path, f.sha256])
             if existing[1] == DUPLICATE and not is_duplicate:  # its first copy is gone: this one takes its place
@@ -400,11 +465,11 @@ def apply_scan(con: duckdb.DuckDBPyConnection, year: int, assigned: Iterable[tup
             con.execute("UPDATE ledger.files SET last_seen = ?, mtime_ns = ? WHERE path = ? AND sha256 = ?",
                         [now, f.mtime_ns, path, f.sha256])
             continue
-        if existing:  # the file went back to bytes seen before at this path
+        if existing:  # back to bytes seen before at this path, or the same bytes moved year (by their manifest)
             con.execute("UPDATE ledger.files SET current = true, removed_at = NULL, last_seen = ?, mtime_ns = ?, "
-                        "status = ?, reason = ?, duplicate_of = ?, report_id = NULL, note = ? "
+                        "report_year = ?, status = ?, reason = ?, duplicate_of = ?, report_id = NULL, note = ? "
                         "WHERE path = ? AND sha256 = ?",
-                        [now, f.mtime_ns, status, reason, duplicate_of, note, path, f.sha256])
+                        [now, f.mtime_ns, year_of[path], status, reason, duplicate_of, note, path, f.sha256])
         else:
             version = con.execute("SELECT coalesce(max(version), 0) + 1 FROM ledger.files WHERE path = ?",
                                   [path]).fetchone()[0]
@@ -422,15 +487,16 @@ def apply_scan(con: duckdb.DuckDBPyConnection, year: int, assigned: Iterable[tup
     manifest = con.execute(
         "SELECT path, sha256, version, size, format, folder_year, report_year, status, reason, duplicate_of, "
         "first_seen FROM ledger.files WHERE current AND report_year = ? ORDER BY path", [year]).df()
-    digest = year_digest((f.path, f.sha256) for f, y in scope if y == year and f.problem != HIDDEN_FILE)
+    digest = year_digest(year_inputs(scope).get(year, set()))
     return IngestSummary(year, digest, counts, manifest)
 
 
 def parse_candidates(con: duckdb.DuckDBPyConnection, year: int) -> pd.DataFrame:
-    """Current files of a year, each with what the ledger knows (duplicates and unreadable files included)."""
+    """Current files of a year, each with what the ledger knows (duplicates and unreadable files included;
+    manifests left out: the workers apply them to the files beside them)."""
     ensure_ledger(con)
     return con.execute("SELECT path, sha256, size, status, reason, duplicate_of, note FROM ledger.files "
-                       "WHERE current AND report_year = ? ORDER BY path", [year]).df()
+                       "WHERE current AND report_year = ? AND status <> ? ORDER BY path", [year, MANIFEST]).df()
 
 
 @dataclass(frozen=True)
@@ -485,6 +551,8 @@ class LedgerCounts:
     quarantined_by_reason: dict[str, int]
     duplicates: int
     releases: list[str] = field(default_factory=list)  # release versions that include reports of the year
+    manifests: int = 0  # current manifests: beside the files, not counted among them
+    manifests_invalid: int = 0  # of which not applied (ledger reason manifest_invalid, or never read)
 
     @property
     def balanced(self) -> bool:
@@ -493,10 +561,13 @@ class LedgerCounts:
 
 
 def ledger_counts(con: duckdb.DuckDBPyConnection, year: int | None) -> LedgerCounts:
-    """Counts for one year (``None``: files that have no year)."""
+    """Counts for one year (``None``: files that have no year).  Manifests are counted apart from the files."""
     ensure_ledger(con)
     where, params = ("report_year = ?", [year]) if year is not None else ("report_year IS NULL", [])
-    frame = con.execute(f"SELECT current, status, reason FROM ledger.files WHERE {where}", params).df()
+    everything = con.execute(f"SELECT current, status, reason FROM ledger.files WHERE {where}", params).df()
+    is_manifest_row = everything["status"] == MANIFEST
+    manifests = everything[is_manifest_row & everything["current"].astype(bool)]
+    frame = everything[~is_manifest_row]
     current = frame[frame["current"].astype(bool)]
     status = Counter(current["status"].astype(str))
     quarantined = current[current["status"] == "quarantined"]
@@ -507,6 +578,7 @@ def ledger_counts(con: duckdb.DuckDBPyConnection, year: int | None) -> LedgerCou
         quarantined_by_reason=dict(sorted(reasons.items())),
         duplicates=reasons[DUPLICATE] + reasons[DUPLICATE_REPORT],
         releases=_release_versions(con, year) if year is not None else [],
+        manifests=len(manifests), manifests_invalid=int(manifests["reason"].notna().sum()),
     )
 
 

@@ -13,7 +13,15 @@ from govreports import warehouse
 from govreports.batch import ParseJob, parse_files
 from govreports.build import build_core_year, build_out_year
 from govreports.columns import build_tables
-from govreports.ingest import folder_year, ingest_year, ledger_counts, scan_landing, sniff_format
+from govreports.ingest import (
+    assign_years,
+    digests_by_year,
+    folder_year,
+    ingest_year,
+    ledger_counts,
+    scan_landing,
+    sniff_format,
+)
 from tests.gold import CORPUS
 from tests.pipeline_data import expected_counts, lay_landing
 
@@ -209,3 +217,148 @@ def test_init_sample_lays_the_corpus_by_year(tmp_path: Path) -> None:
     assert parse_years("2019-2021,2023") == [2019, 2020, 2021, 2023]
     with pytest.raises(ValueError):
         parse_years("2021-2019")
+
+
+# --- manifests in the landing folder ------------------------------------------------------------------------
+
+MANIFEST_HEADER = "file,url,agency,region,region_code,year,fetched_at,title\n"
+TJJ_URL, SJJ_URL = "http://www.putian.gov.cn/tjj.htm", "http://www.putian.gov.cn/sjj.htm"
+SJJ_MANIFEST_AGENCY = "莆田市审计局（市委审计办公室）"  # the text says 莆田市审计局
+
+
+def _manifest_landing(tmp_path: Path, manifest: str) -> tuple[Path, Path]:
+    landing = tmp_path / "landing"
+    lay_landing(landing, {"2020/tjj.txt": "dev/putian_tjj_2020.txt", "2020/sjj.txt": "dev/putian_sjj_2020.txt"})
+    (landing / "2020" / "manifest.csv").write_text(manifest, encoding="utf-8")
+    return tmp_path / "warehouse.duckdb", landing
+
+
+def _core(db: Path, sql: str) -> list[tuple]:
+    with warehouse.session(db) as con:
+        return con.execute(sql).fetchall()
+
+
+def _agencies(db: Path) -> dict[str, str]:
+    return dict(_core(db, "SELECT source_path, agency FROM core.reports WHERE report_year = 2020"))
+
+
+def _manifest_findings(db: Path) -> list[tuple[str, str, str]]:
+    return sorted(_core(db, "SELECT r.source_path, f.rule, f.message FROM core.findings f JOIN core.reports r "
+                            "USING (report_id) WHERE f.rule LIKE 'manifest%'"))
+
+
+def test_manifest_in_landing_is_applied_not_parsed(tmp_path: Path) -> None:
+    db, landing = _manifest_landing(tmp_path, MANIFEST_HEADER + f"tjj.txt,{TJJ_URL},莆田市统计局,,,2020,,\n"
+                                    f"sjj.txt,{SJJ_URL},{SJJ_MANIFEST_AGENCY},,,2020,,\n")
+    summary = ingest_year(db, landing, 2020)
+    assert summary.counts["new"] == 3
+    row = ledger(db).set_index("path").loc["2020/manifest.csv"]
+    assert (row["status"], row["report_year"]) == ("manifest", 2020) and pd.isna(row["reason"])
+    build = build_core_year(db, landing, 2020, workers=1)
+    assert build.files == 2 and build.parse_status == {"parsed": 2} and build.quarantine_reasons == {}
+    assert _agencies(db) == {"2020/tjj.txt": "莆田市统计局", "2020/sjj.txt": SJJ_MANIFEST_AGENCY}
+    assert _manifest_findings(db) == [(
+        "2020/sjj.txt", "manifest_disagrees",
+        f"agency: the manifest says '{SJJ_MANIFEST_AGENCY}', the text says '莆田市审计局'; the manifest's value is kept")]
+    assert _core(db, "SELECT count(*) FROM core.quarantine WHERE report_year = 2020") == [(0,)]
+    with warehouse.session(db) as con:
+        counts = ledger_counts(con, 2020)
+    assert (counts.current, counts.parsed, counts.quarantined, counts.manifests, counts.manifests_invalid) == (
+        2, 2, 0, 1, 0)
+    assert counts.balanced
+    assert ledger(db).set_index("path").loc["2020/manifest.csv", "status"] == "manifest"  # not overwritten
+    # the records the workers hand to the core build keep where each file came from
+    jobs = [ParseJob(landing / p, p, landing.resolve()) for p in ("2020/sjj.txt", "2020/tjj.txt")]
+    sources = {job.path: record["source"] for job, record in parse_files(jobs, workers=1)}
+    assert {p: (s["url"], s["manifest"]) for p, s in sources.items()} == {
+        "2020/sjj.txt": (SJJ_URL, "manifest.csv"), "2020/tjj.txt": (TJJ_URL, "manifest.csv")}
+
+
+def test_edited_manifest_changes_the_records_on_the_next_ingest(tmp_path: Path) -> None:
+    db, landing = _manifest_landing(tmp_path, MANIFEST_HEADER + f"sjj.txt,{SJJ_URL},{SJJ_MANIFEST_AGENCY},,,2020,,\n")
+    first = ingest_year(db, landing, 2020)
+    build_core_year(db, landing, 2020, workers=1)
+    assert _agencies(db)["2020/sjj.txt"] == SJJ_MANIFEST_AGENCY
+    (landing / "2020" / "manifest.csv").write_text(
+        MANIFEST_HEADER + f"sjj.txt,{SJJ_URL},莆田市审计局,,,2020,,\ntjj.txt,{TJJ_URL},莆田市统计局（市普查中心）,,,2020,,\n",
+        encoding="utf-8")
+    second = ingest_year(db, landing, 2020)
+    assert (second.counts["changed"], second.counts["new"]) == (1, 1)  # the manifest's new version
+    assert second.digest != first.digest  # the landing sensor starts a run for the year
+    scanned = assign_years(scan_landing(landing), root=landing.resolve())
+    assert digests_by_year(scanned)[2020] == second.digest  # the sensor and raw_reports agree
+    build_core_year(db, landing, 2020, workers=1)
+    assert _agencies(db) == {"2020/sjj.txt": "莆田市审计局", "2020/tjj.txt": "莆田市统计局（市普查中心）"}
+    assert [(p, rule) for p, rule, _ in _manifest_findings(db)] == [("2020/tjj.txt", "manifest_disagrees")]
+    versions = ledger(db).query("path == '2020/manifest.csv'")
+    assert list(versions["version"]) == [1, 2] and list(versions["current"]) == [False, True]
+
+
+def test_broken_manifest_is_in_the_ledger_and_on_every_record(tmp_path: Path) -> None:
+    db, landing = _manifest_landing(tmp_path, MANIFEST_HEADER + f"sjj.txt,{SJJ_URL},别的局,,,20x0,,\n")
+    ingest_year(db, landing, 2020)
+    row = ledger(db).set_index("path").loc["2020/manifest.csv"]
+    assert (row["status"], row["reason"]) == ("manifest", "manifest_invalid")
+    assert row["note"] == "manifest.csv line 2: year '20x0' is not a report year"
+    build_core_year(db, landing, 2020, workers=1)
+    assert _agencies(db) == {"2020/tjj.txt": "莆田市统计局", "2020/sjj.txt": "莆田市审计局"}  # not applied
+    assert _manifest_findings(db) == [  # once each: the worker annotates, nothing annotates again
+        (path, "manifest_invalid", "manifest.csv line 2: year '20x0' is not a report year")
+        for path in ("2020/sjj.txt", "2020/tjj.txt")]
+    with warehouse.session(db) as con:
+        counts = ledger_counts(con, 2020)
+    assert (counts.current, counts.manifests, counts.manifests_invalid) == (2, 1, 1)
+    # mended: the new version is applied, and the ledger says so
+    (landing / "2020" / "manifest.csv").write_text(MANIFEST_HEADER + f"sjj.txt,{SJJ_URL},别的局,,,2020,,\n",
+                                                   encoding="utf-8")
+    ingest_year(db, landing, 2020)
+    current = ledger(db).query("path == '2020/manifest.csv' and current").iloc[0]
+    assert current["status"] == "manifest" and pd.isna(current["reason"]) and pd.isna(current["note"])
+
+
+def test_manifest_symlinked_from_outside_the_landing_folder_is_not_read(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "manifest.csv").write_text(MANIFEST_HEADER + "tjj.txt,,别的局,,,2020,,\n", encoding="utf-8")
+    db, landing = _manifest_landing(tmp_path, "")
+    (landing / "2020" / "manifest.csv").unlink()
+    (landing / "2020" / "manifest.csv").symlink_to(outside / "manifest.csv")
+    ingest_year(db, landing, 2020)
+    row = ledger(db).set_index("path").loc["2020/manifest.csv"]
+    assert (row["status"], row["reason"], row["sha256"]) == ("manifest", "outside_landing", "")
+    build_core_year(db, landing, 2020, workers=1)
+    assert _agencies(db)["2020/tjj.txt"] == "莆田市统计局"
+    assert [(p, rule) for p, rule, _ in _manifest_findings(db)] == [
+        ("2020/sjj.txt", "manifest_invalid"), ("2020/tjj.txt", "manifest_invalid")]
+    assert "outside the landing folder" in _manifest_findings(db)[0][2]
+
+
+def test_manifest_outside_year_folders_gives_the_year(tmp_path: Path) -> None:
+    db = tmp_path / "warehouse.duckdb"
+    landing = lay_landing(tmp_path / "landing", {"inbox/seed.txt": "seeds/000_5c245e0f5975cf67.txt"})  # says 2020
+    manifest = landing / "inbox" / "manifest.jsonl"
+    manifest.write_text('{"file": "seed.txt", "year": 2019, "url": "http://www.jindong.gov.cn/1.html"}\n',
+                        encoding="utf-8")
+    summary = ingest_year(db, landing, 2019)
+    rows = ledger(db).set_index("path")
+    assert rows.loc["inbox/seed.txt", "report_year"] == 2019 and rows.loc["inbox/seed.txt", "status"] == "pending"
+    assert rows.loc["inbox/manifest.jsonl", "status"] == "manifest"
+    assert pd.isna(rows.loc["inbox/manifest.jsonl", "report_year"])  # not a report: no year, not quarantined
+    assert summary.digest == digests_by_year(assign_years(scan_landing(landing), root=landing.resolve()))[2019]
+    build_core_year(db, landing, 2019, workers=1)
+    assert _core(db, "SELECT f.message FROM core.findings f JOIN core.reports r USING (report_id) "
+                     "WHERE f.rule = 'manifest_disagrees'") == [
+        ("report_year: the manifest says 2019, the text says 2020; the manifest's value is kept",)]
+    # the manifest loses its year: the text's year holds again, not the year remembered for the bytes
+    manifest.write_text('{"file": "seed.txt", "url": "http://www.jindong.gov.cn/1.html"}\n', encoding="utf-8")
+    assert ingest_year(db, landing, 2019).counts["removed"] == 1
+    ingest_year(db, landing, 2020)
+    rows = ledger(db).query("current").set_index("path")
+    assert rows.loc["inbox/seed.txt", "report_year"] == 2020
+    with warehouse.session(db) as con:
+        assert ledger_counts(con, None).manifests == 1 and ledger_counts(con, None).current == 0
+    # and back: a run of the manifest's year takes the file over from the year it was current in
+    manifest.write_text('{"file": "seed.txt", "year": 2019}\n', encoding="utf-8")
+    ingest_year(db, landing, 2019)
+    seed = ledger(db).query("path == 'inbox/seed.txt'")
+    assert list(zip(seed["report_year"], seed["current"], seed["status"], strict=True)) == [(2019, True, "pending")]

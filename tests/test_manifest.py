@@ -4,6 +4,7 @@ and the record keeps where the file came from."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,16 @@ from pathlib import Path
 import pytest
 
 from govreports.parser import parse_path
-from govreports.readers.manifest import ManifestEntry, ManifestError, apply_manifest, is_manifest, load_manifest
+from govreports.readers.manifest import (
+    ManifestEntry,
+    ManifestError,
+    annotate,
+    apply_manifest,
+    entry_for,
+    is_manifest,
+    load_manifest,
+    manifest_problem,
+)
 from tests.gold import CORPUS
 
 TJJ = CORPUS / "dev" / "putian_tjj_2020.txt"  # 莆田市统计局, 2020, 2019 template
@@ -157,3 +167,61 @@ def test_untrustworthy_manifest_is_not_applied_and_says_so(tmp_path: Path) -> No
 
 def test_manifest_names() -> None:
     assert is_manifest("landing/manifest.csv") and is_manifest("MANIFEST.JSONL") and not is_manifest("report.csv")
+
+
+def test_manifest_outside_the_root_is_not_read(tmp_path: Path) -> None:
+    outside, landing = tmp_path / "outside", tmp_path / "landing"
+    outside.mkdir()
+    landing.mkdir()
+    (outside / "manifest.csv").write_text(HEADER + "a.txt,,别的局,,,2020,,\n", encoding="utf-8")
+    (landing / "manifest.csv").symlink_to(outside / "manifest.csv")
+    assert entry_for(landing / "a.txt").agency == "别的局"  # the CLI follows the user's symlinks
+    with pytest.raises(ManifestError, match="resolves outside the landing folder"):
+        entry_for(landing / "a.txt", root=landing)
+    record = annotate({"metadata": {"agency": "本局"}, "findings": []}, landing / "a.txt", root=landing)
+    assert record["metadata"] == {"agency": "本局"} and _rules(record) == ["manifest_invalid"]
+
+
+def test_manifest_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "manifest.csv")  # reading it would block
+    with pytest.raises(ManifestError, match="not a regular file"):
+        load_manifest(tmp_path)
+    dangling = tmp_path / "other"
+    dangling.mkdir()
+    (dangling / "manifest.jsonl").symlink_to(tmp_path / "gone.jsonl")
+    with pytest.raises(ManifestError, match="cannot be read"):
+        entry_for(dangling / "a.txt")
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("manifest.csv", HEADER + "a.txt,," + "x" * 200_000 + ",,,2020,,\n", "field larger than field limit"),
+    ("manifest.jsonl", "[" * 100_000 + "]" * 100_000 + "\n", "RecursionError"),
+])
+def test_hostile_manifests_are_refused_not_raised(tmp_path: Path, name: str, content: str, message: str) -> None:
+    (tmp_path / name).write_text(content, encoding="utf-8")
+    with pytest.raises(ManifestError, match=message):
+        load_manifest(tmp_path)
+
+
+def test_replaced_manifest_with_same_size_and_mtime_is_read_again(tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text(HEADER + "a.txt,,甲局,,,2020,,\n", encoding="utf-8")
+    assert entry_for(tmp_path / "a.txt").agency == "甲局"
+    before = manifest.stat()
+    saved = tmp_path / "manifest.csv.tmp"  # how editors and sync tools save: a new file renamed over the old
+    saved.write_text(HEADER + "a.txt,,乙局,,,2020,,\n", encoding="utf-8")  # same byte count
+    os.utime(saved, ns=(before.st_atime_ns, before.st_mtime_ns))
+    os.replace(saved, manifest)
+    assert manifest.stat().st_size == before.st_size and manifest.stat().st_mtime_ns == before.st_mtime_ns
+    assert entry_for(tmp_path / "a.txt").agency == "乙局"
+
+
+def test_manifest_problem_says_why_a_manifest_is_not_applied(tmp_path: Path) -> None:
+    (tmp_path / "manifest.csv").write_text(HEADER + "a.txt,,甲局,,,2020,,\n", encoding="utf-8")
+    assert manifest_problem(tmp_path / "manifest.csv") is None
+    (tmp_path / "manifest.jsonl").write_text('{"file": "a.txt", "agency": "乙局"}\n', encoding="utf-8")
+    problem = "manifest.jsonl line 1: a.txt is listed twice with different values"
+    assert manifest_problem(tmp_path / "manifest.csv") == manifest_problem(tmp_path / "manifest.jsonl") == problem
+    assert manifest_problem(tmp_path / "MANIFEST.CSV") == (
+        "MANIFEST.CSV: not read; a manifest must be named manifest.csv or manifest.jsonl or manifest.ndjson "
+        "(lower case)")

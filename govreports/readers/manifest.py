@@ -5,7 +5,10 @@ files it describes, with the columns ``file`` (required: the file's name, or its
 ``url``, ``agency``, ``region``, ``region_code``, ``year``, ``fetched_at`` and ``title``; other columns are
 kept as they are.  Its values take precedence over what the parser infers from the text (agency, report year,
 region): where the two disagree the record keeps the manifest's value and gets a ``manifest_disagrees``
-finding.  The record's ``source`` keeps ``url``, ``fetched_at`` and ``title``.
+finding.  The record's ``source`` keeps ``url``, ``fetched_at`` and ``title``.  A manifest that cannot be trusted
+is applied to none of the files beside it, and each of their records says so (``manifest_invalid``).  Given the
+landing folder (``root``), manifests are read as the pipeline reads report files: not through a symlink out of
+it, not from a FIFO or device, not past the size limit.
 
 What belongs here: reading manifests and applying an entry to a parsed record.  What does not: parsing the
 report itself (``govreports.parser``) or fetching anything (nothing here touches the network).
@@ -18,6 +21,7 @@ import io
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -91,10 +95,59 @@ def _entry(row: dict[str, Any], where: str, manifest: str) -> ManifestEntry:
                          manifest=manifest)
 
 
-def _rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
-    data = path.read_bytes()
+def _within(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def _read(path: Path, root: Path | None) -> bytes:
+    """The manifest's bytes, read the way the pipeline reads report files: never from outside ``root`` (a symlink
+    out of the landing folder), never from a FIFO or device (it would block), never more than the limit."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    target = path
+    try:
+        if root is not None:
+            target = path.resolve(strict=True)
+            if not _within(target, root.resolve()):
+                raise ManifestError(f"{path.name}: resolves outside the landing folder; it was not read")
+            flags |= getattr(os, "O_NOFOLLOW", 0)  # the resolved target must not turn into a symlink meanwhile
+        fd = os.open(target, flags)
+    except (OSError, RuntimeError) as error:  # RuntimeError: a symlink loop
+        raise ManifestError(f"{path.name}: cannot be read ({type(error).__name__}: {error})") from None
+    with open(fd, "rb", buffering=0) as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ManifestError(f"{path.name}: not a regular file ({stat.filemode(info.st_mode)})")
+        if info.st_size > MAX_MANIFEST_BYTES:
+            raise ManifestError(f"{path.name}: {info.st_size} bytes exceeds the limit of {MAX_MANIFEST_BYTES}")
+        chunks: list[bytes] = []
+        left = MAX_MANIFEST_BYTES + 1
+        while left > 0 and (chunk := handle.read(min(left, 1 << 20))):
+            chunks.append(chunk)
+            left -= len(chunk)
+    data = b"".join(chunks)
     if len(data) > MAX_MANIFEST_BYTES:
-        raise ManifestError(f"{path.name}: {len(data)} bytes exceeds the limit of {MAX_MANIFEST_BYTES}")
+        raise ManifestError(f"{path.name}: grew past the limit of {MAX_MANIFEST_BYTES} bytes while it was read")
+    return data
+
+
+def _csv_rows(reader: csv.DictReader, name: str) -> list[tuple[str, dict[str, Any]]]:
+    if not reader.fieldnames or "file" not in [str(f).strip().lower() for f in reader.fieldnames]:
+        raise ManifestError(f"{name}: the header has no 'file' column")
+    rows: list[tuple[str, dict[str, Any]]] = []
+    for row in reader:
+        if None in row:
+            raise ManifestError(f"{name} line {reader.line_num}: more cells than header columns")
+        if any(_text(v) for v in row.values()):
+            rows.append((f"{name} line {reader.line_num}", row))
+    return rows
+
+
+def _rows(path: Path, root: Path | None = None) -> list[tuple[str, dict[str, Any]]]:
+    data = _read(path, root)
     if not data.strip():
         return []
     text = None
@@ -106,40 +159,39 @@ def _rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
             continue
     if text is None or "\x00" in text:
         raise ManifestError(f"{path.name}: neither UTF-8 nor GB18030 text")
-    rows: list[tuple[str, dict[str, Any]]] = []
     if path.suffix.lower() == ".csv":
         reader = csv.DictReader(io.StringIO(text, newline=""))
-        if not reader.fieldnames or "file" not in [str(f).strip().lower() for f in reader.fieldnames]:
-            raise ManifestError(f"{path.name}: the header has no 'file' column")
-        for row in reader:
-            if None in row:
-                raise ManifestError(f"{path.name} line {reader.line_num}: more cells than header columns")
-            if any(_text(v) for v in row.values()):
-                rows.append((f"{path.name} line {reader.line_num}", row))
-        return rows
+        try:
+            return _csv_rows(reader, path.name)
+        except csv.Error as error:  # e.g. a cell over the csv module's field size limit
+            raise ManifestError(f"{path.name} line {reader.line_num}: {error}") from None
+    rows: list[tuple[str, dict[str, Any]]] = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise ManifestError(f"{path.name} line {number}: {error}") from None
+        except (json.JSONDecodeError, RecursionError) as error:  # RecursionError: absurdly deep nesting
+            raise ManifestError(f"{path.name} line {number}: {type(error).__name__}: {error}") from None
         if not isinstance(row, dict):
             raise ManifestError(f"{path.name} line {number}: not a JSON object")
         rows.append((f"{path.name} line {number}", row))
     return rows
 
 
-def load_manifest(directory: str | Path) -> dict[str, ManifestEntry]:
+def load_manifest(directory: str | Path, root: str | Path | None = None) -> dict[str, ManifestEntry]:
     """Entries of the manifest(s) in ``directory`` by file name (path relative to the directory); ``{}`` when
-    there is none.  Raises :class:`ManifestError` for a manifest that cannot be trusted."""
+    there is none.  With ``root`` (the landing folder) a manifest that resolves outside it is not read.  Raises
+    :class:`ManifestError` for a manifest that cannot be trusted or read (a FIFO or a folder under a manifest's
+    name included: a manifest that is there but not applied must never go unnoticed)."""
     directory = Path(directory)
+    root = Path(root) if root is not None else None
     entries: dict[str, ManifestEntry] = {}
     for name in MANIFEST_NAMES:
         path = directory / name
-        if not path.is_file():
+        if not os.path.lexists(path):
             continue
-        for where, row in _rows(path):
+        for where, row in _rows(path, root):
             entry = _entry(row, where, name)
             known = entries.get(entry.file)
             if known is not None and known != entry:
@@ -148,40 +200,65 @@ def load_manifest(directory: str | Path) -> dict[str, ManifestEntry]:
     return entries
 
 
-def _signature(directory: Path) -> tuple[tuple[str, int, int], ...]:
+def _signature(directory: Path) -> tuple[tuple[str, int, int, int, int], ...]:
+    """What tells a changed manifest from a cached one: inode and change time catch a rewrite that keeps the
+    size and modification time (an editor saving by rename, a tool that restores the mtime)."""
     out = []
     for name in MANIFEST_NAMES:
+        path = directory / name
         try:
-            stat = (directory / name).stat()
+            info = path.stat()
         except OSError:
-            continue
-        out.append((name, stat.st_mtime_ns, stat.st_size))
+            try:
+                info = path.lstat()  # a dangling symlink: present, so it must be reported, not ignored
+            except OSError:
+                continue
+        out.append((name, info.st_ino, info.st_mtime_ns, info.st_ctime_ns, info.st_size))
     return tuple(out)
 
 
 @lru_cache(maxsize=64)
-def _cached(directory: str, signature: tuple[tuple[str, int, int], ...]) -> dict[str, ManifestEntry] | ManifestError:
+def _cached(directory: str, signature: tuple[tuple[str, int, int, int, int], ...],
+            root: str | None) -> dict[str, ManifestEntry] | ManifestError:
     try:
-        return load_manifest(directory)
+        return load_manifest(directory, root)
     except ManifestError as error:
         return error
     except OSError as error:
         return ManifestError(f"cannot read the manifest: {error}")
 
 
-def entry_for(path: str | Path) -> ManifestEntry | None:
-    """The manifest entry for the file at ``path`` (from a manifest in its folder), if any.
-
-    Manifests are read once per folder and re-read when they change.  Raises :class:`ManifestError`."""
-    path = Path(path)
-    directory = path.parent
+def _loaded(directory: Path, root: str | Path | None) -> dict[str, ManifestEntry] | ManifestError:
+    """The folder's manifest entries (or why they cannot be trusted), read once per folder and again when a
+    manifest changes."""
     signature = _signature(directory)
     if not signature:
-        return None
-    loaded = _cached(os.fspath(directory), signature)
+        return {}
+    return _cached(os.fspath(directory), signature, os.fspath(root) if root is not None else None)
+
+
+def entry_for(path: str | Path, root: str | Path | None = None) -> ManifestEntry | None:
+    """The manifest entry for the file at ``path`` (from a manifest in its folder), if any.
+
+    Manifests are read once per folder and re-read when they change; with ``root`` (the landing folder) a
+    manifest resolving outside it is not read.  Raises :class:`ManifestError`."""
+    path = Path(path)
+    loaded = _loaded(path.parent, root)
     if isinstance(loaded, ManifestError):
         raise loaded
     return loaded.get(_key(path.name))
+
+
+def manifest_problem(path: str | Path, root: str | Path | None = None) -> str | None:
+    """Why the manifest at ``path`` is not applied to the files beside it; ``None`` when it is.
+
+    The folder's manifests are refused together (``load_manifest``), so a broken ``manifest.jsonl`` is also the
+    problem of a sound ``manifest.csv`` beside it."""
+    path = Path(path)
+    if path.name not in MANIFEST_NAMES:  # is_manifest ignores case; the readers look for these names only
+        return (f"{path.name}: not read; a manifest must be named {' or '.join(MANIFEST_NAMES)} (lower case)")
+    loaded = _loaded(path.parent, root)
+    return str(loaded) if isinstance(loaded, ManifestError) else None
 
 
 def _same(field_name: str, text_value: Any, manifest_value: Any) -> bool:
@@ -258,13 +335,14 @@ def _recheck_template(record: dict[str, Any], metadata: dict[str, Any], findings
                                  f"report year {year} but tables follow the {tables_template} template"))
 
 
-def annotate(record: dict[str, Any], path: str | Path) -> dict[str, Any]:
-    """The parser's hook: apply the manifest entry for ``path``, if its folder has a manifest listing it.
+def annotate(record: dict[str, Any], path: str | Path, root: str | Path | None = None) -> dict[str, Any]:
+    """The parser's hook: apply the manifest entry for ``path``, if its folder has a manifest listing it
+    (``root``: see ``entry_for``).
 
     A manifest that cannot be trusted is not applied; the record says so with a ``manifest_invalid``
     finding."""
     try:
-        entry = entry_for(path)
+        entry = entry_for(path, root)
     except ManifestError as error:
         record.setdefault("findings", []).append(_finding("manifest_invalid", str(error)))
         return record

@@ -6,7 +6,7 @@ What belongs here: arithmetic over one report's cells.  Cross-report and cross-y
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from govreports.parser.tables import CELL_KEYS, Cell, cell_ref
 from govreports.spec import Spec, load_spec
@@ -30,12 +30,7 @@ class _Grid:
         self.values: dict[tuple[str, str], float | None] = {}
         values = self.values
         for cell in cells:
-            value = cell["value"]
-            if value is None and not cell.get("ambiguous"):
-                value = 0 if (cell["raw"] or "").strip() in ("", "-", "/", "—") else None
-            elif value is not None and cell.get("ambiguous"):
-                value = None
-            values[(cell[first], cell[second])] = value
+            values[(cell[first], cell[second])] = _known(cell)
 
     def get(self, key: str, column: str) -> float | None:
         return self.values.get((key, column))
@@ -79,47 +74,68 @@ def prove_blank_zeros(cells: list[Cell], table: str) -> list[dict]:
     return findings
 
 
-_Pairs = tuple[tuple[str, str], ...]
-_PLANS: dict[tuple[str, int], tuple[tuple[tuple[str, _Pairs], ...], tuple[tuple[str, _Pairs], ...]]] = {}
+_APPLICATION_COLUMNS = (*APPLICANT_PARTS, "total")
+_COLUMN_INDEX = {column: index for index, column in enumerate(_APPLICATION_COLUMNS)}
 
 
-def _application_plan(template: str, spec: Spec) -> tuple[tuple[tuple[str, _Pairs], ...], tuple[tuple[str, _Pairs], ...]]:
-    """Per row, the (row, column) pairs R3 sums; per column, the outcome-row pairs R2 sums."""
-    plan = _PLANS.get((template, id(spec)))
-    if plan is not None:
-        return plan
-    rows = [r.code for r in spec.rows_for(template)]
-    outcome_rows = [r for r in rows if r not in _NOT_OUTCOMES]
-    by_row = tuple((row, tuple((row, c) for c in APPLICANT_PARTS)) for row in rows)
-    by_column = tuple((column, tuple((r, column) for r in outcome_rows)) for column in (*APPLICANT_PARTS, "total"))
-    plan = _PLANS[(template, id(spec))] = (by_row, by_column)
-    return plan
+def _known(cell: Cell) -> float | None:
+    """A cell's value for arithmetic: blank and placeholder cells count as 0, ambiguous or unreadable ones are
+    unknown (None)."""
+    value = cell["value"]
+    if cell.get("ambiguous"):
+        return None
+    if value is None:
+        return 0 if (cell["raw"] or "").strip() in ("", "-", "/", "—") else None
+    return value
+
+
+def _application_rows(cells: Iterable[Cell]) -> dict[str, list[float | None]]:
+    """Table 三 as row → values in ``_APPLICATION_COLUMNS`` order (None where missing or unknown)."""
+    rows: dict[str, list[float | None]] = {}
+    for cell in cells:
+        index = _COLUMN_INDEX.get(cell["applicant"])
+        if index is None:
+            continue
+        values = rows.get(cell["row"])
+        if values is None:
+            values = rows[cell["row"]] = [None] * len(_APPLICATION_COLUMNS)
+        values[index] = _known(cell)
+    return rows
+
+
+def _sum(values: Sequence[float | None]) -> float | None:
+    """The sum, or None when any value is unknown."""
+    return None if None in values else sum(values)  # type: ignore[arg-type]
 
 
 def check_report(template: str | None, cells: dict[str, list[Cell]], spec: Spec | None = None) -> list[dict]:
     spec = spec or load_spec()
     findings: list[dict] = []
-    apps = _Grid("applications", cells.get("applications", []))
-    if apps.values and template in ("2019", "2021"):
+    apps = _application_rows(cells.get("applications", []))
+    if apps and template in ("2019", "2021"):
         rows = [r.code for r in spec.rows_for(template)]
         outcome_rows = [r for r in rows if r not in _NOT_OUTCOMES]
-        by_row, by_column = _application_plan(template, spec)
-        for row, pairs in by_row:
-            parts = apps.total(pairs)
-            total = apps.get(row, "total")
+        for row in rows:
+            values = apps.get(row)
+            if values is None:
+                continue
+            parts, total = _sum(values[:-1]), values[-1]
             if parts is not None and total is not None and parts != total:
                 findings.append(_finding(spec, "R3", f"{row}: applicant columns sum to {parts}, 总计 printed {total}",
-                                         [f"applications:{row}:{c}" for c in (*APPLICANT_PARTS, "total")], parts, total))
-        for column, outcome_pairs in by_column:
-            left = apps.total([("new_received", column), ("carried_over", column)])
-            right = apps.total([("total_processed", column), ("carried_forward", column)])
+                                         [f"applications:{row}:{c}" for c in _APPLICATION_COLUMNS], parts, total))
+        unknown_row = (None,) * len(_APPLICATION_COLUMNS)
+        flow = [apps.get(r) or unknown_row for r in ("new_received", "carried_over", "total_processed", "carried_forward")]
+        outcome_columns = list(zip(*(apps.get(r) or unknown_row for r in outcome_rows), strict=True))
+        for index, column in enumerate(_APPLICATION_COLUMNS):
+            left = _sum((flow[0][index], flow[1][index]))
+            right = _sum((flow[2][index], flow[3][index]))
             if left is not None and right is not None and left != right:
                 findings.append(_finding(
                     spec, "R1", f"{column}: 一+二 = {left} but 三（七）+四 = {right}",
                     [f"applications:{r}:{column}" for r in ("new_received", "carried_over", "total_processed",
                                                              "carried_forward")], left, right))
-            outcomes = apps.total(outcome_pairs)
-            total = apps.get("total_processed", column)
+            outcomes = _sum(outcome_columns[index]) if outcome_columns else 0
+            total = flow[2][index]
             if outcomes is not None and total is not None and outcomes != total:
                 findings.append(_finding(spec, "R2", f"{column}: handling outcomes sum to {outcomes}, （七）总计 printed {total}",
                                          [f"applications:{r}:{column}" for r in (*outcome_rows, "total_processed")],

@@ -214,11 +214,14 @@ _CHECKS = {"R3": _r3_check, "R4": _r4_check}
 
 
 @lru_cache(maxsize=1024)
-def _cell_keys(table: str, key: str, columns: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    """(row key, column) of each cell of a row; table 四's columns are ``proceeding.outcome``."""
+def _cell_keys(table: str, key: str, columns: tuple[str, ...]) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """(row key, column) of each cell of a row, and each cell's reference; table 四's columns are
+    ``proceeding.outcome``."""
     if table == "appeals":
-        return tuple(tuple(c.split(".")) for c in columns)  # type: ignore[misc]
-    return tuple((key, c) for c in columns)
+        keys = tuple(tuple(c.split(".")) for c in columns)
+    else:
+        keys = tuple((key, c) for c in columns)
+    return keys, tuple(f"{table}:{k}:{c}" for k, c in keys)  # type: ignore[return-value]
 
 CellReading = tuple[str | None, int | float | None, str | None, tuple[str, ...], bool]  # raw, value, unit, notes, ambiguous
 
@@ -481,9 +484,9 @@ class TableReader:
                value_text: str, rule: str | None, offset: int, declared_unit: str | None = None) -> None:
         reading = read_row(value_text, tuple(kinds), rule, self.flattened, declared_unit)
         line = self._line_of(offset)
-        keys = _cell_keys(table, key, tuple(columns))
+        keys, cell_refs = _cell_keys(table, key, tuple(columns))
         if reading.status != "literal":
-            refs = [f"{table}:{k}:{c}" for k, c in keys]
+            refs = list(cell_refs)
             chunks = list(reading.chunks)
             message = f"{table} {key or 'row'}: {reading.message}"
             if reading.status == "unreadable":

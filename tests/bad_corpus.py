@@ -17,6 +17,7 @@ import os
 import random
 import shutil
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,6 +172,39 @@ def image_only_pdf() -> bytes:
     return bytes(pdf.output())
 
 
+def pdf_file(objects: list[bytes]) -> bytes:
+    """A PDF of these object bodies (numbered from 1; the first is the catalog) with its cross-reference table."""
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def one_page_pdf(content: bytes, filters: str) -> bytes:
+    """A one-page PDF whose content stream is ``content`` (already encoded by ``filters``, e.g. ``/FlateDecode``)."""
+    return pdf_file([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+        b"<< /Length %d /Filter [%s] >>\nstream\n%s\nendstream" % (len(content), filters.encode(), content),
+    ])
+
+
+def deflate_bomb_pdf(inflated: int = 1 << 30) -> bytes:
+    """A one-page PDF whose content stream, deflated twice, inflates to ``inflated`` bytes (1 GiB of blanks from
+    under 2 KB: the second deflate squeezes the first one's repetitive output ~600-fold)."""
+    deflater = zlib.compressobj(9)
+    blanks = b" " * (1 << 20)
+    once = b"".join(deflater.compress(blanks) for _ in range(inflated >> 20)) + deflater.flush()
+    return one_page_pdf(zlib.compress(once, 9), "/FlateDecode /FlateDecode")
+
+
 def junk() -> bytes:
     return random.Random(8).randbytes(4096)
 
@@ -192,6 +226,7 @@ FIXTURES: dict[str, Callable[[], bytes]] = {
     "entity_bomb_late_dtd.docx": lambda: entity_bomb_docx(late=True),
     "zip_ratio_bomb.docx": ratio_zip_bomb,
     "image_only.pdf": image_only_pdf,
+    "deflate_bomb.pdf": deflate_bomb_pdf,
     "same_agency_other_numbers.txt": same_agency_other_numbers,
 }
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from govreports.decode import decode
 from govreports.parser import parse_bytes, parse_path, parse_text
-from govreports.parser.tables import read_row
+from govreports.parser.tables import clear_row_caches
 from govreports.readers import read_bytes
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the test helper draws the DOCX and PDF reports
@@ -94,7 +94,7 @@ def _timed(function, items: list[bytes], repeat: int) -> float:
     reports); the cache is cleared before every pass so that repeating a small corpus does not flatter it."""
     elapsed = 0.0
     for _ in range(repeat):
-        read_row.cache_clear()
+        clear_row_caches()
         start = time.process_time()
         for data in items:
             function(data)

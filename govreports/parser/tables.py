@@ -245,15 +245,30 @@ def read_row(value_text: str, kinds: tuple[str, ...], rule: str | None, flattene
              declared_unit: str | None) -> RowReading:
     """Read a row's cells from the text between its label and the next one.  Pure, hence cached: the same
     printed row (a row of zeros, above all) recurs across thousands of reports."""
+    positional, chunks = split_cells(value_text, len(kinds))
+    return _read_cells(None if positional is None else tuple(positional), tuple(chunks), kinds, rule, flattened,
+                       declared_unit)
+
+
+def clear_row_caches() -> None:
+    """Forget every row read so far (benchmarks measure rows read afresh)."""
+    read_row.cache_clear()
+    _read_cells.cache_clear()
+
+
+@lru_cache(maxsize=32_768)
+def _read_cells(positional: tuple[str, ...] | None, chunks: tuple[str, ...], kinds: tuple[str, ...], rule: str | None,
+                flattened: bool, declared_unit: str | None) -> RowReading:
+    """A row's cells from what its text printed, however it was laid out: the same printed values in another
+    layout (another line breaking, more spaces) read the same."""
     ncols = len(kinds)
-    positional, chunks = split_cells(value_text, ncols)
     if positional is not None:
         placement = Placement((tuple(positional),), literal=True, rule_checked=False, blanks_inserted=False)
     else:
         placement = place_row(chunks, kinds, _CHECKS.get(rule or ""), flattened=flattened)
     if not placement.readings:
-        return RowReading(tuple(chunks), (), "unreadable",
-                          message=f"{len(chunks)} printed values for {ncols} columns: {chunks!r}")
+        return RowReading(chunks, (), "unreadable",
+                          message=f"{len(chunks)} printed values for {ncols} columns: {list(chunks)!r}")
     agreed = placement.agreed()
     undetermined = set(placement.undetermined())
     cells: list[CellReading] = []
@@ -266,16 +281,16 @@ def read_row(value_text: str, kinds: tuple[str, ...], rule: str | None, flattene
     message = ""
     if undetermined:
         status = "ambiguous"
-        message = (f"printed {chunks!r} allows {len(placement.readings)} placements"
+        message = (f"printed {list(chunks)!r} allows {len(placement.readings)} placements"
                    + (" (list truncated)" if placement.truncated else ""))
     elif placement.literal:
         status = "literal"
     else:
         status = "placed"
-        message = (f"printed {chunks!r} placed as {list(agreed)}"
+        message = (f"printed {list(chunks)!r} placed as {list(agreed)}"
                    + (" (blank cells inserted)" if placement.blanks_inserted else ""))
     plain = not any(c[3] or c[4] for c in cells)
-    return RowReading(tuple(chunks), tuple(cells), status, placement.blanks_inserted,
+    return RowReading(chunks, tuple(cells), status, placement.blanks_inserted,
                       placement.readings if undetermined else (), placement.truncated, message, plain)
 
 

@@ -66,11 +66,16 @@ class _YearFirst:
         return {0: self._match.group(0), 1: self._match.group("agency"), 2: self._match.group("year")}[index]
 
 
+_TITLE_MARGIN = 2_000
+
+
 def _title_in_text(text: str):
     """A report title standing alone on a line or inside 《》, else any title-like phrase."""
     head = text[:20_000]
     alone = _TITLE_ALONE.search(head)
-    year_first = _YEAR_FIRST_TITLE.search(head)
+    # A year-first title only counts where it starts before the other: search no further than just past that
+    # (its own length — agency, year and white space — stays far below the margin).
+    year_first = _YEAR_FIRST_TITLE.search(head, 0, len(head) if alone is None else alone.start() + _TITLE_MARGIN)
     if year_first and (alone is None or year_first.start() < alone.start()):
         return _YearFirst(year_first)
     return alone or _REPORT_TITLE.search(head)
@@ -79,7 +84,7 @@ def _title_in_text(text: str):
 def extract_metadata(text: str, head_limit: int = 3000) -> Metadata:
     meta = Metadata()
     head = text[:head_limit]
-    title_line = _TITLE_LINE.search(head)
+    title_line = _TITLE_LINE.search(head) if any(word in head for word in ("标题", "题目", "名称")) else None
     title_match = None
     if title_line:
         meta.title = title_line.group(1).strip()
@@ -110,7 +115,7 @@ def extract_metadata(text: str, head_limit: int = 3000) -> Metadata:
     if not meta.agency:
         meta.notes.append(("agency_uncertain", "no title, contact line or issuer names the agency"))
 
-    period = _PERIOD.search(text)
+    period = _PERIOD.search(text) if "31" in text else None  # the period ends on 12月31日
     period_year = int(period.group(1)) if period and period.group(2) in (None, period.group(1)) else None
     meta.report_year = period_year or title_year
     meta.evidence["report_year"] = "statistics period" if period_year else ("title" if title_year else "")

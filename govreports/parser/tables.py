@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from govreports.normalise import normalise_cell
 from govreports.parser.placement import Placement, Reading, place_row
-from govreports.parser.textview import TextView, label_pattern, translate
+from govreports.parser.textview import TextView, label_pattern
 from govreports.spec import Code, Spec, load_spec
 
 _CELL = re.compile(
@@ -89,7 +89,8 @@ def _row_pattern(row: Code) -> re.Pattern[str]:
 
 
 class _LineCounter:
-    """1-based line numbers of offsets; offsets mostly arrive in increasing order, so count on from the last."""
+    """1-based line numbers of offsets, counted on (or back) from the last offset asked: offsets arrive nearly
+    in order (a table's span, then its rows)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -97,9 +98,10 @@ class _LineCounter:
         self.line = 1
 
     def __call__(self, offset: int) -> int:
-        if offset < self.offset:
-            self.offset, self.line = 0, 1
-        self.line += self.text.count("\n", self.offset, offset)
+        if offset >= self.offset:
+            self.line += self.text.count("\n", self.offset, offset)
+        else:
+            self.line -= self.text.count("\n", offset, self.offset)
         self.offset = offset
         return self.line
 
@@ -305,8 +307,8 @@ class TableReader:
         # (narrative prose is full of full-width punctuation, and translating it costs more than the tables).
         anchors = [i for i in (text.find("第二十条"), text.find("本年新收")) if i >= 0]
         start = max(0, min(anchors) - 200) if anchors else len(text)
-        self.text = text[:start] + translate(text[start:])
-        self.view = TextView.of(self.text, start)
+        self.view = TextView.of(text, start)
+        self.text = self.view.text
         self._line_of = _LineCounter(self.text)
 
     # -- locating -------------------------------------------------------------------------------------------

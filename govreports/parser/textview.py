@@ -8,16 +8,15 @@ the original text with their separators intact.
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate
+
+import numpy as np
 
 from govreports.normalise import FULLWIDTH
 
 _NOISE = re.compile(r"[\s|\"'“”‘’「」]+")
-_KEPT = re.compile(r"[^\s|\"'“”‘’「」]+")
 
 
 _WIDE_RUN = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(FULLWIDTH)) + "]+")
@@ -35,44 +34,70 @@ def translate(text: str) -> str:
     return _WIDE_RUN.sub(_translate_run, text)
 
 
+def _code_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Per BMP code point: its translation (``FULLWIDTH``) and whether it is layout noise after translation.
+
+    Noise is what ``_NOISE`` matches: white space as ``\\s`` has it (``str.isspace``), pipes, quote marks."""
+    translation = np.arange(0x10000, dtype=np.uint32)
+    for code, target in FULLWIDTH.items():
+        translation[code] = target
+    is_noise = np.fromiter((chr(c).isspace() for c in range(0x10000)), dtype=bool, count=0x10000)
+    for char in "|\"'“”‘’「」":
+        is_noise[ord(char)] = True
+    return translation, is_noise[translation]
+
+
+_TRANSLATION, _NOISE_AFTER_TRANSLATION = _code_tables()
+
+
 @dataclass
 class TextView:
-    text: str  # translated text (same length as the original)
+    """The text from ``start`` on, translated (``text``) and squeezed (``squeezed``), with the offset maps
+    between the two: ``_to_original[i]`` is the original offset of squeezed character ``i``, ``_kept_before[j]``
+    the number of squeezed characters before original offset ``start + j``."""
+
+    text: str  # the whole text, translated from ``start`` on (same length as the original)
     squeezed: str
-    _sq_starts: list[int]  # squeezed offset where each kept run starts
-    _orig_starts: list[int]  # original offset of the same run
+    start: int
+    _to_original: list[int]
+    _kept_before: list[int]
 
     @classmethod
-    def of(cls, text: str, start: int = 0, end: int | None = None) -> TextView:
-        end = len(text) if end is None else end
-        runs = _KEPT.findall(text, start, end)
-        orig_starts = [m.start() for m in _KEPT.finditer(text, start, end)]
-        lengths = [len(r) for r in runs]
-        sq_starts = [0, *accumulate(lengths)][:-1] if runs else []
-        return cls(text, "".join(runs), sq_starts, orig_starts)
+    def of(cls, original: str, start: int = 0) -> TextView:
+        """Translate and squeeze ``original[start:]`` in one vectorised pass (a Python loop over characters, or
+        a regex over their runs, costs more than all the label searches together)."""
+        codes = np.frombuffer(original[start:].encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        bmp = np.minimum(codes, 0xFFFF)
+        translated = np.where(codes > 0xFFFF, codes, _TRANSLATION[bmp])
+        kept = ~(_NOISE_AFTER_TRANSLATION[bmp] & (codes <= 0xFFFF))
+        text = original[:start] + translated.tobytes().decode("utf-32-le", "surrogatepass")
+        squeezed = translated[kept].tobytes().decode("utf-32-le", "surrogatepass")
+        to_original = (np.flatnonzero(kept) + start).tolist()
+        kept_before = np.concatenate(([0], np.cumsum(kept))).tolist()
+        return cls(text, squeezed, start, to_original, kept_before)
 
     def to_original(self, squeezed_offset: int, *, end: bool = False) -> int:
-        """Original offset of a squeezed offset (``end=True`` maps an exclusive end offset)."""
-        if not self._sq_starts:
+        """Original offset of a squeezed offset (``end=True`` maps an exclusive end offset); offsets past either
+        end of the squeezed text extrapolate from its first or last character."""
+        positions = self._to_original
+        if not positions:
             return 0
         target = squeezed_offset - 1 if end else squeezed_offset
-        index = bisect.bisect_right(self._sq_starts, target) - 1
-        index = max(index, 0)
-        original = self._orig_starts[index] + (target - self._sq_starts[index])
+        index = min(max(target, 0), len(positions) - 1)
+        original = positions[index] + (target - index)
         return original + 1 if end else original
 
     def to_squeezed(self, original_offset: int) -> int:
-        index = bisect.bisect_right(self._orig_starts, original_offset) - 1
-        if index < 0:
-            return 0
-        within = original_offset - self._orig_starts[index]
-        next_sq = self._sq_starts[index + 1] if index + 1 < len(self._sq_starts) else len(self.squeezed)
-        return min(self._sq_starts[index] + within, next_sq)
+        """Squeezed offset of an original offset: the number of squeezed characters before it."""
+        kept_before = self._kept_before
+        return kept_before[min(max(original_offset - self.start, 0), len(kept_before) - 1)]
 
     def search(self, pattern: re.Pattern[str], start: int = 0, end: int | None = None) -> tuple[int, int] | None:
         """First match of ``pattern`` in the squeezed text between original offsets; original (start, end)."""
-        sq_start = self.to_squeezed(start)
-        sq_end = len(self.squeezed) if end is None else self.to_squeezed(end)
+        kept_before = self._kept_before
+        last = len(kept_before) - 1
+        sq_start = kept_before[min(max(start - self.start, 0), last)]
+        sq_end = len(self.squeezed) if end is None else kept_before[min(max(end - self.start, 0), last)]
         match = pattern.search(self.squeezed, sq_start, sq_end)
         if match is None:
             return None

@@ -99,7 +99,8 @@ def _application_rows(cells: Iterable[Cell]) -> dict[str, list[float | None]]:
         values = rows.get(cell["row"])
         if values is None:
             values = rows[cell["row"]] = [None] * len(_APPLICATION_COLUMNS)
-        values[index] = _known(cell)
+        value = cell["value"]
+        values[index] = _known(cell) if value is None or "ambiguous" in cell else value
     return rows
 
 

@@ -9,6 +9,7 @@ the original text with their separators intact.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -52,34 +53,36 @@ _TRANSLATION, _NOISE_AFTER_TRANSLATION = _code_tables()
 
 @dataclass
 class TextView:
-    """The text from ``start`` on, translated (``text``) and squeezed (``squeezed``), with the offset maps
-    between the two: ``_to_original[i]`` is the original offset of squeezed character ``i``, ``_kept_before[j]``
-    the number of squeezed characters before original offset ``start + j``."""
+    """The text from ``start`` on, translated (``text``) and squeezed (``squeezed``), with ``_positions[i]``
+    the original offset of squeezed character ``i`` (a memoryview of a numpy array: indexing yields ints)."""
 
     text: str  # the whole text, translated from ``start`` on (same length as the original)
     squeezed: str
-    start: int
-    _to_original: list[int]
-    _kept_before: list[int]
+    _positions: memoryview
 
     @classmethod
     def of(cls, original: str, start: int = 0) -> TextView:
         """Translate and squeeze ``original[start:]`` in one vectorised pass (a Python loop over characters, or
         a regex over their runs, costs more than all the label searches together)."""
         codes = np.frombuffer(original[start:].encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        bmp = np.minimum(codes, 0xFFFF)
-        translated = np.where(codes > 0xFFFF, codes, _TRANSLATION[bmp])
-        kept = ~(_NOISE_AFTER_TRANSLATION[bmp] & (codes <= 0xFFFF))
+        if codes.size and codes.max() > 0xFFFF:  # astral characters are never translated nor noise
+            bmp = np.minimum(codes, 0xFFFF)
+            translated = np.where(codes > 0xFFFF, codes, _TRANSLATION.take(bmp))
+            kept = ~(_NOISE_AFTER_TRANSLATION.take(bmp) & (codes <= 0xFFFF))
+        else:
+            translated = _TRANSLATION.take(codes)
+            kept = ~_NOISE_AFTER_TRANSLATION.take(codes)
         text = original[:start] + translated.tobytes().decode("utf-32-le", "surrogatepass")
         squeezed = translated[kept].tobytes().decode("utf-32-le", "surrogatepass")
-        to_original = (np.flatnonzero(kept) + start).tolist()
-        kept_before = np.concatenate(([0], np.cumsum(kept))).tolist()
-        return cls(text, squeezed, start, to_original, kept_before)
+        positions = np.flatnonzero(kept)
+        if start:
+            positions += start
+        return cls(text, squeezed, memoryview(positions))
 
     def to_original(self, squeezed_offset: int, *, end: bool = False) -> int:
         """Original offset of a squeezed offset (``end=True`` maps an exclusive end offset); offsets past either
         end of the squeezed text extrapolate from its first or last character."""
-        positions = self._to_original
+        positions = self._positions
         if not positions:
             return 0
         target = squeezed_offset - 1 if end else squeezed_offset
@@ -89,16 +92,13 @@ class TextView:
 
     def to_squeezed(self, original_offset: int) -> int:
         """Squeezed offset of an original offset: the number of squeezed characters before it."""
-        kept_before = self._kept_before
-        return kept_before[min(max(original_offset - self.start, 0), len(kept_before) - 1)]
+        return bisect_left(self._positions, original_offset)
 
     def search(self, pattern: re.Pattern[str], start: int = 0, end: int | None = None) -> tuple[int, int] | None:
         """First match of ``pattern`` in the squeezed text between original offsets; original (start, end)."""
-        kept_before = self._kept_before
-        last = len(kept_before) - 1
-        sq_start = kept_before[min(max(start - self.start, 0), last)]
-        sq_end = len(self.squeezed) if end is None else kept_before[min(max(end - self.start, 0), last)]
-        match = pattern.search(self.squeezed, sq_start, sq_end)
+        positions = self._positions
+        sq_end = len(self.squeezed) if end is None else bisect_left(positions, end)
+        match = pattern.search(self.squeezed, bisect_left(positions, start), sq_end)
         if match is None:
             return None
         return self.to_original(match.start()), self.to_original(match.end(), end=True)

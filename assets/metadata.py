@@ -24,7 +24,8 @@ from govreports.warehouse import PARTITION_COLUMN
 RAW_REPORTS = AssetKey("raw_reports")
 
 # raw_reports is the ledger's view of the landing folder: these are its columns.  ``content`` stands for the
-# file's bytes (kept in the landing folder, not in the warehouse) — where every parsed cell comes from.
+# file's bytes (kept in the landing folder, not in the warehouse) — where every parsed cell comes from — and
+# ``manifest`` for the collector's manifest beside the file (a ledger row of its own, status ``manifest``).
 RAW_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("path", "string", "path relative to the landing folder"),
     ("sha256", "string", "sha256 of the raw bytes"),
@@ -32,17 +33,29 @@ RAW_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("size", "integer", "bytes"),
     ("format", "string", "sniffed format: text | html | docx | pdf | zip | binary"),
     ("folder_year", "integer", "year folder the file is in (null outside a year folder)"),
-    ("report_year", "integer", "partition: the year folder, else the year printed in the report"),
-    ("status", "string", "ledger status: pending | parsed | partial | quarantined"),
-    ("reason", "string", "why partial or quarantined (duplicate, not_a_report, …)"),
+    ("report_year", "integer", "partition: the year folder, else the manifest's year, else the year printed in "
+     "the report (null for a manifest outside year folders, and for a file whose year was not found)"),
+    ("status", "string", "ledger status: pending | parsed | partial | quarantined for report files; manifest for "
+     "a collector's manifest (it describes the files beside it and is never parsed or counted among them)"),
+    ("reason", "string", "why partial or quarantined (duplicate, not_a_report, …); for a manifest why it is not "
+     "applied (manifest_invalid, outside_landing, …)"),
     ("duplicate_of", "string", "for duplicates: path of the first copy"),
     ("first_seen", "date", "when the ledger first saw these bytes at this path"),
     ("content", "string", "the file's bytes (in the landing folder): the source cells of every core table"),
+    ("manifest", "string", "the collector's manifest beside the file (manifest.csv / manifest.jsonl): url, "
+     "fetched_at, region, and the agency, year and title it gives"),
 )
 
-# core columns that copy a raw_reports column; every other core column is read from the file's content
-_FROM_RAW = {"source_path": "path", "source_sha256": "sha256", "source_bytes": "size", "source_format": "format",
-             PARTITION_COLUMN: "report_year"}
+# core columns that copy raw_reports columns; every other core column is read from the file's content
+_FROM_RAW: dict[str, tuple[str, ...]] = {
+    "source_path": ("path",), "source_sha256": ("sha256",), "source_bytes": ("size",), "source_format": ("format",),
+    PARTITION_COLUMN: ("report_year",),
+}
+# reports columns that the manifest beside the file gives (agency and title: in place of, or in want of, the text's)
+_REPORTS_FROM_MANIFEST: dict[str, tuple[str, ...]] = {
+    "source_url": ("manifest",), "source_fetched_at": ("manifest",), "region": ("manifest",),
+    "region_code": ("manifest",), "agency": ("content", "manifest"), "title": ("content", "manifest"),
+}
 
 
 def core_key(table: str) -> AssetKey:
@@ -96,11 +109,13 @@ def frame_schema(frame: pd.DataFrame, descriptions: Mapping[str, str] | None = N
 
 
 def core_column_lineage(name: str) -> TableColumnLineage:
-    """Each core column back to the raw_reports column it copies, or to the file's content (the printed cells)."""
+    """Each core column back to the raw_reports columns it comes from: the ledger's, the file's content (the
+    printed cells) or the manifest beside the file (where it was downloaded from)."""
     table = build_tables()[name]
     names = table.column_names if PARTITION_COLUMN in table.column_names else [PARTITION_COLUMN, *table.column_names]
+    origins = {**_FROM_RAW, **_REPORTS_FROM_MANIFEST} if name == "reports" else _FROM_RAW
     return TableColumnLineage(deps_by_column={
-        column: [TableColumnDep(RAW_REPORTS, _FROM_RAW.get(column, "content"))] for column in names
+        column: [TableColumnDep(RAW_REPORTS, raw) for raw in origins.get(column, ("content",))] for column in names
     })
 
 

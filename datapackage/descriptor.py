@@ -36,7 +36,7 @@ SOURCES = [{
     "title": "Government information disclosure annual reports (政府信息公开工作年度报告) published by the "
              "reporting agencies under the Regulations on Open Government Information (中华人民共和国政府信息公开条例); "
              "each report's own publication is named in the reports table (agency, title, index_number, "
-             "source_sha256)",
+             "source_url, source_fetched_at, source_sha256)",
 }]
 CONTRIBUTORS = [{
     "title": "govreports",

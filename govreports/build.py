@@ -1,7 +1,8 @@
 """Build one report year's warehouse tables: ``core`` (parse → frames → validate) and ``out`` (wide views).
 
 Belongs here: the steps between the ledger and the warehouse for one year — which ledger rows are parsed, what
-happens to duplicate reports, writing every core table of the year together with the ledger outcomes in one
+happens to duplicate reports, the report year a record is filed under (its year folder over its manifest over its
+text: ``file_under_year``), writing every core table of the year together with the ledger outcomes in one
 transaction (a re-run replaces the year's rows; a killed run leaves the previous state), and the wide ``out``
 tables.  Pure Python + DuckDB: the Dagster assets call these functions and only turn the results into metadata.
 Not here: parsing (``govreports.parser``), the validation policy (``govreports.validation``).
@@ -21,11 +22,14 @@ from govreports import warehouse
 from govreports.batch import ParseJob, default_max_bytes, parse_files
 from govreports.columns import build_tables
 from govreports.frames import TableBuilder, typed_frame, wide_view
-from govreports.ingest import DUPLICATE_REPORT, NEVER_PARSED, Outcome, parse_candidates, record_outcomes
+from govreports.ingest import DUPLICATE_REPORT, NEVER_PARSED, Outcome, folder_year, parse_candidates, record_outcomes
+from govreports.readers.manifest import recheck_template
+from govreports.spec import load_spec
 from govreports.validation import Policy, validate
 
 WIDE_TABLES = ("active_disclosure", "applications", "appeals")
 DUPLICATE_AGENCY_YEAR = "duplicate_agency_year"  # ledger note: the same agency and year with different numbers
+MANIFEST_DISAGREES = "manifest_disagrees"
 UNREAD_SHA256 = "unread"  # quarantine.source_sha256 of a file whose bytes were never read
 REPORT_COLUMNS = ("report_id", "agency", "template", "status")  # reports columns repeated in the wide tables
 FAILURE_COLUMNS = ("table", "schema_context", "column", "check", "check_number", "failure_case", "index", "report_id")
@@ -81,6 +85,63 @@ def failure_frame(cases: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def _text_year(findings: list[dict[str, Any]]) -> int | None:
+    """The year printed in the text, when the manifest's year replaced it (its ``manifest_disagrees`` finding
+    keeps it); ``None`` when the text gave none or the same year as the manifest."""
+    return next((f.get("text_value") for f in findings
+                 if f.get("rule") == MANIFEST_DISAGREES and f.get("field") == "report_year"), None)
+
+
+def _overrule_manifest_year(record: dict[str, Any], path: str, year: int) -> str:
+    """The partition overrules the manifest's year: the manifest's finding about the text ("the manifest's value
+    is kept") would now say the opposite of what happened, so one finding naming the manifest's year, the
+    partition's and the text's (where known) takes its place.  Returns the ledger note."""
+    findings = record.setdefault("findings", [])
+    manifest_year = record["metadata"]["report_year"]
+    printed = _text_year(findings)
+    if folder_year(path) is not None:
+        decided, kept = f"the year folder says {year}", "the year folder's value is kept"
+    else:  # filed by its manifest's year at ingest: the manifest changed since, and the next ingest refiles it
+        decided, kept = f"the file was ingested under {year}", f"{year} is kept until the next ingest"
+    text = "" if printed is None else ", as does the text" if printed == year else f", the text says {printed}"
+    finding = {"rule": MANIFEST_DISAGREES, "severity": load_spec().severity(MANIFEST_DISAGREES),
+               "message": f"report_year: the manifest says {manifest_year}, {decided}{text}; {kept}", "cells": [],
+               "field": "report_year", "manifest_value": manifest_year, "partition_value": year}
+    if printed is not None:
+        finding["text_value"] = printed
+    about_year = [i for i, f in enumerate(findings)
+                  if f.get("rule") == MANIFEST_DISAGREES and f.get("field") == "report_year"]
+    if about_year:  # in the place of the finding it replaces
+        findings[about_year[0]] = finding
+        findings[:] = [f for i, f in enumerate(findings) if i not in about_year[1:]]
+    else:
+        findings.append(finding)
+    also_printed = "" if printed is None else f"; printed: {printed}"
+    return f"report_year from the manifest: {manifest_year}{also_printed}; partition: {year}"
+
+
+def file_under_year(record: dict[str, Any], path: str, year: int) -> str | None:
+    """Give a parsed record the report year of its partition, and return the ledger note saying what that
+    overruled (``None`` when nothing was).
+
+    Precedence: the year folder (``landing/<year>/…``) decides where a file is filed, then the manifest's year,
+    then the year printed in the text.  A file outside year folders was filed at ingest by the same precedence,
+    so its record disagrees with the partition only when its manifest or the parser changed since.  The
+    year-versus-tables check is redone for the year kept, so that findings describe the published row."""
+    metadata = record.get("metadata") or {}
+    if metadata.get("report_year") == year:
+        return None
+    from_manifest = metadata.get("from_manifest") or ()
+    if "report_year" in from_manifest:
+        note = _overrule_manifest_year(record, path, year)
+        metadata = {**metadata, "from_manifest": [key for key in from_manifest if key != "report_year"]}
+    else:
+        note = f"report_year printed: {metadata.get('report_year') or 'none'}; partition: {year}"
+    record["metadata"] = {**metadata, "report_year": year}
+    recheck_template(record)
+    return note
+
+
 @dataclass
 class _Parsed:
     builder: TableBuilder = field(default_factory=TableBuilder)
@@ -125,11 +186,7 @@ def _add_parsed(parsed: _Parsed, landing: Path, rows: pd.DataFrame, year: int, w
                                                first_path[report_id]))
                 continue
             first_path[report_id] = job.path
-            metadata = record.get("metadata") or {}
-            printed = metadata.get("report_year")
-            if printed != year:  # the partition (year folder) decides; the ledger notes what the report says
-                note = f"report_year printed: {printed or 'none'}; partition: {year}"
-                record["metadata"] = {**metadata, "report_year": year}
+            note = file_under_year(record, job.path, year)
         parsed.builder.add(record)
         parsed.outcomes.append(Outcome(job.path, expected, record["status"], record.get("reason"), report_id, version,
                                        note=note))

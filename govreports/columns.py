@@ -96,14 +96,23 @@ def build_tables() -> dict[str, Table]:
             Column("report_id", "string", "stable id: sha256 of the normalised text (32 hex)", "报告编号", required=True),
             Column("status", "string", "parsed | partial", "状态", required=True, enum=statuses),
             Column("reason", "string", "why a report is partial (e.g. no_standard_tables)", "原因"),
-            Column("agency", "string", "reporting body as named in the report", "报告单位"),
-            Column("report_year", "integer", "the year the report covers", "报告年度", minimum=2000),
+            Column("agency", "string", "reporting body as named in the report (or in the collector's manifest, "
+                   "which takes precedence)", "报告单位"),
+            Column("region", "string", "administrative region of the reporting body, from the collector's manifest",
+                   "行政区划"),
+            Column("region_code", "string", "code of that region (GB/T 2260, e.g. 350300), from the collector's "
+                   "manifest", "行政区划代码"),
+            Column("report_year", "integer", "the year the report covers: its year folder, else the collector's "
+                   "manifest, else the year printed in the report", "报告年度", minimum=2000),
             Column("template", "string", "template version detected from the table structure", "模板版本",
                    enum=templates),
             Column("published_on", "date", "publication date printed on the page or report", "发布日期"),
             Column("index_number", "string", "索引号 where printed", "索引号"),
             Column("title", "string", "report title", "标题"),
             Column("source_path", "string", "path of the raw file in the landing folder", "源文件"),
+            Column("source_url", "string", "where the collector downloaded the file, from its manifest", "来源网址"),
+            Column("source_fetched_at", "string", "when the collector downloaded the file (ISO 8601 date or date and "
+                   "time, as its manifest gives it)", "获取时间"),
             Column("source_sha256", "string", "sha256 of the raw bytes", "源文件SHA256", required=True),
             Column("source_bytes", "integer", "size of the raw file", "源文件字节数", minimum=0),
             Column("source_format", "string", "text | html | docx | pdf", "源文件格式"),
@@ -162,8 +171,10 @@ def build_tables() -> dict[str, Table]:
             Column("severity", "string", "error | warning | info", "严重程度", required=True, enum=severities),
             Column("message", "string", "what was found", "说明"),
             Column("cells", "string", "cells involved, as table:row:column separated by ';'", "单元格"),
-            Column("expected", "string", "expected value (JSON)", "应为"),
-            Column("actual", "string", "actual value (JSON)", "实为"),
+            Column("expected", "string", "expected value (JSON); for manifest_disagrees the manifest's value",
+                   "应为"),
+            Column("actual", "string", "actual value (JSON); for manifest_disagrees the value it disagrees with: the "
+                   "text's, or the year folder's for a report year the folder overruled", "实为"),
         ),
         ("report_id", "finding_no"),
         _report_fk(),

@@ -28,6 +28,22 @@ def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+def _region(meta: dict[str, Any]) -> dict[str, Any]:
+    """``metadata.region`` as the contract gives it (an object: ``name``, ``code``), or nothing."""
+    region = meta.get("region")
+    return region if isinstance(region, dict) else {}
+
+
+def _detail(finding: dict[str, Any]) -> tuple[Any, Any]:
+    """A finding's (expected, actual).  Rule findings carry them as such; a ``manifest_disagrees`` finding names
+    the manifest's value and the one it disagrees with: the partition's (the year folder's) when that overruled
+    the manifest's report year (``govreports.build``), else the text's."""
+    if "manifest_value" in finding and "expected" not in finding and "actual" not in finding:
+        other = finding["partition_value"] if "partition_value" in finding else finding.get("text_value")
+        return finding["manifest_value"], other
+    return finding.get("expected"), finding.get("actual")
+
+
 def empty_frame(table: Table) -> pd.DataFrame:
     return typed_frame(table, [])
 
@@ -71,11 +87,14 @@ class TableBuilder:
         severities = {"error": 0, "warning": 0, "info": 0}
         for finding in record.get("findings", []):
             severities[finding["severity"]] = severities.get(finding["severity"], 0) + 1
+        region = _region(meta)
         self.rows["reports"].append({
             "report_id": report_id, "status": record["status"], "reason": record.get("reason"),
-            "agency": meta.get("agency"), "report_year": meta.get("report_year"), "template": meta.get("template"),
+            "agency": meta.get("agency"), "region": region.get("name"), "region_code": region.get("code"),
+            "report_year": meta.get("report_year"), "template": meta.get("template"),
             "published_on": meta.get("published_on"), "index_number": meta.get("index_number"),
-            "title": meta.get("title"), "source_path": source.get("path"), "source_sha256": source.get("sha256"),
+            "title": meta.get("title"), "source_path": source.get("path"), "source_url": source.get("url"),
+            "source_fetched_at": source.get("fetched_at"), "source_sha256": source.get("sha256"),
             "source_bytes": source.get("bytes"), "source_format": source.get("format"),
             "encoding": source.get("encoding"), "parser_version": record.get("parser_version"),
             "active_disclosure_lines": _lines(spans.get("active_disclosure")),
@@ -104,11 +123,11 @@ class TableBuilder:
         for section in record.get("sections", []):
             self.rows["sections"].append({"report_id": report_id, **section})
         for number, finding in enumerate(record.get("findings", [])):
+            expected, actual = _detail(finding)
             self.rows["findings"].append({
                 "report_id": report_id, "finding_no": number, "rule": finding["rule"],
                 "severity": finding["severity"], "message": finding.get("message"),
-                "cells": ";".join(finding.get("cells") or []),
-                "expected": _json(finding.get("expected")), "actual": _json(finding.get("actual")),
+                "cells": ";".join(finding.get("cells") or []), "expected": _json(expected), "actual": _json(actual),
             })
 
     def frames(self) -> dict[str, pd.DataFrame]:

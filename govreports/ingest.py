@@ -388,19 +388,27 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def scan_cache(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, tuple[int, int, str, str]], dict[str, int | None]]:
-    """From the ledger: (mtime, size, sha256, format) of each current path, and the year known for each sha256.
+def reusable_years(assigned: Iterable[tuple[str, str, int | None]]) -> dict[str, int | None]:
+    """From an earlier assignment — (path, sha256, report year) of every file, manifests included — the years
+    ``assign_years`` may reuse by sha256 instead of parsing again: those of readable files outside year folders.
+    Files beside a manifest get none: theirs may have come from a manifest entry that has since lost its year or
+    stopped being applied, so it is read again (the manifest's year, else the text's).  The ledger (``scan_cache``)
+    and the landing sensor's cursor both go through here, so that both file a file under the same year."""
+    assigned = list(assigned)
+    described = {PurePosixPath(path).parent for path, _sha, _year in assigned if is_manifest(path)}
+    return {sha: year for path, sha, year in assigned
+            if sha and folder_year(path) is None and not is_manifest(path)
+            and PurePosixPath(path).parent not in described}
 
-    Files beside a manifest get no known year: theirs may have come from a manifest entry that has since lost
-    its year, so it is read again (the manifest's year, else the text's)."""
+
+def scan_cache(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, tuple[int, int, str, str]], dict[str, int | None]]:
+    """From the ledger: (mtime, size, sha256, format) of each current path, and the year known for each sha256
+    (``reusable_years``)."""
     ensure_ledger(con)
-    rows = con.execute("SELECT path, mtime_ns, size, sha256, format, report_year, folder_year FROM ledger.files "
+    rows = con.execute("SELECT path, mtime_ns, size, sha256, format, report_year FROM ledger.files "
                        "WHERE current").fetchall()
     known = {r[0]: (r[1], r[2], r[3], r[4]) for r in rows if r[1] is not None and r[3]}
-    described = {PurePosixPath(r[0]).parent for r in rows if is_manifest(r[0])}
-    years = {r[3]: r[5] for r in rows
-             if r[3] and r[6] is None and not is_manifest(r[0]) and PurePosixPath(r[0]).parent not in described}
-    return known, years
+    return known, reusable_years((r[0], r[3], r[5]) for r in rows)
 
 
 def apply_scan(con: duckdb.DuckDBPyConnection, year: int, assigned: Iterable[tuple[LandingFile, int | None]],

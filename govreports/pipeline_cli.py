@@ -134,7 +134,10 @@ def _ledger_lines(counts) -> list[str]:
         lines.append(f"    pending (not parsed yet)    {counts.pending}")
     lines += [f"  duplicates                    {counts.duplicates}",
               f"  older versions in history     {counts.superseded}",
-              f"  releases                      {', '.join(counts.releases) or '-'}"]
+              f"  manifests (not counted above) {counts.manifests}"]
+    if counts.manifests_invalid:
+        lines.append(f"    not applied                 {counts.manifests_invalid}")
+    lines.append(f"  releases                      {', '.join(counts.releases) or '-'}")
     pending = f" + {counts.pending} pending" if counts.pending else ""
     mark = "ok" if counts.balanced else "MISMATCH"
     lines.append(f"  files in = parsed + partial + quarantined{' + pending' if counts.pending else ''}: "
@@ -154,7 +157,7 @@ def _ledger_command(args: argparse.Namespace) -> int:
         years = [args.year] if args.year is not None else ledger_years(con)
         all_counts = [ledger_counts(con, year) for year in years]
         unassigned = ledger_counts(con, None) if args.year is None else None
-    if unassigned is not None and unassigned.files_seen:
+    if unassigned is not None and (unassigned.files_seen or unassigned.manifests):  # manifests outside year folders
         all_counts.append(unassigned)
     if args.json:
         print(json.dumps([{**c.__dict__, "balanced": c.balanced} for c in all_counts], ensure_ascii=False, indent=2))

@@ -171,12 +171,13 @@ def read_partition(con: duckdb.DuckDBPyConnection, schema: str, name: str, year:
 
 def read_model_table(con: duckdb.DuckDBPyConnection, name: str, year: int) -> pd.DataFrame:
     """A core table's rows of one year in the column model's columns and dtypes (the partition column dropped
-    unless it is a model column), ready for ``govreports.schemas`` or a release."""
+    unless it is a model column), ready for ``govreports.schemas`` or a release.  A column the model gained after
+    the table was created reads as null until the year is built again (a warehouse is never migrated by hand)."""
     table = build_tables()[name]
     stored = read_partition(con, "core", name, year)
     if stored.empty:
         return typed_frame(table, [])
-    return typed_frame(table, stored[table.column_names].to_dict("records"))
+    return typed_frame(table, stored.reindex(columns=table.column_names).to_dict("records"))
 
 
 def read_core_frames(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, pd.DataFrame]:

@@ -9,7 +9,7 @@ that years already run by ``govreports run`` are not run again.  New years becom
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from dagster import (
     AssetKey,
@@ -26,7 +26,8 @@ from dagster import (
 )
 
 from assets.partitions import REPORT_YEAR, report_year_partitions
-from govreports.ingest import assign_years, digests_by_year, folder_year, scan_landing, year_digest
+from govreports.ingest import assign_years, digests_by_year, reusable_years, scan_landing, year_digest
+from govreports.readers.manifest import is_manifest
 from orchestration.jobs import yearly_job
 from orchestration.resources import NotifierResource, ParsingResource, PathsResource
 
@@ -59,23 +60,40 @@ class LandingPlan:
     all_years: list[int]
 
 
+def _changed(before: dict[str, list], now: dict[str, list]) -> dict[int, list[str]]:
+    """Year -> paths added, changed, removed or moved in or out of it (a manifest edit can move a file outside
+    year folders); a manifest added, changed or removed is listed under the years of the files beside it."""
+    folder_years: dict[PurePosixPath, set[int]] = {}
+    for files in (before, now):
+        for path, value in files.items():
+            if value[4] is not None:
+                folder_years.setdefault(PurePosixPath(path).parent, set()).add(value[4])
+    changed: dict[int, list[str]] = {}
+    for path in sorted(before.keys() | now.keys()):
+        then, value = before.get(path), now.get(path)
+        same_bytes = then is not None and value is not None and then[2] == value[2]
+        if same_bytes and then[4] == value[4]:
+            continue
+        years = {entry[4] for entry in (then, value) if entry is not None and entry[4] is not None}
+        if is_manifest(path) and not same_bytes:
+            years |= folder_years.get(PurePosixPath(path).parent, set())
+        for year in years:
+            changed.setdefault(year, []).append(path)
+    return changed
+
+
 def plan_landing(landing: Path, state: LandingState, *, baseline: Callable[[int], str | None] = lambda _: None,
                  max_bytes: int | None = None) -> LandingPlan:
-    """Which years need a run, given the previous state (pure: reads the landing folder only)."""
+    """Which years need a run, given the previous state (pure: reads the landing folder only).  Years are
+    assigned as ``raw_reports`` assigns them: the cursor's years are reused only where the ledger's would be
+    (``reusable_years``), so the sensor and the ingest never file a file under different years."""
     known = {p: (v[0], v[1], v[2], v[3]) for p, v in state.files.items() if v[2]}
-    known_years = {v[2]: v[4] for p, v in state.files.items() if v[2] and folder_year(p) is None}
+    known_years = reusable_years((p, v[2], v[4]) for p, v in state.files.items())
     assigned = assign_years(scan_landing(landing, known=known), known_years=known_years, max_bytes=max_bytes,
                             root=Path(landing).resolve())
     digests = digests_by_year(assigned)
     files = {f.path: [f.mtime_ns, f.size, f.sha256, f.format, year] for f, year in assigned}
-    changed: dict[int, list[str]] = {}
-    for path, value in files.items():
-        before = state.files.get(path)
-        if value[4] is not None and (before is None or before[2] != value[2]):
-            changed.setdefault(value[4], []).append(path)
-    for path, before in state.files.items():
-        if path not in files and before[4] is not None:
-            changed.setdefault(before[4], []).append(path)
+    changed = _changed(state.files, files)
     candidates = set(digests) | {int(y) for y in state.years}
     run = []
     for year in sorted(candidates):
@@ -84,7 +102,7 @@ def plan_landing(landing: Path, state: LandingState, *, baseline: Callable[[int]
         if now != then and not (then is None and now == EMPTY_DIGEST):
             run.append(year)
     new_state = LandingState(files=files, years={str(y): d for y, d in sorted(digests.items())})
-    return LandingPlan(run, {y: sorted(p) for y, p in changed.items()}, new_state, sorted(digests))
+    return LandingPlan(run, changed, new_state, sorted(digests))
 
 
 def last_landing_digest(instance: DagsterInstance, year: int) -> str | None:

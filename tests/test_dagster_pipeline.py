@@ -210,3 +210,38 @@ def test_a_failing_check_blocks_the_out_assets(backfill, tmp_path: Path) -> None
     assert "applicant" in evaluations["core_applications"].metadata["failures_by_check"].value
     assert evaluations["core_reports"].passed
     assert not result.get_asset_materialization_events()  # out_* did not run
+
+
+def test_raw_reports_counts_report_files_and_manifests_apart(tmp_path: Path) -> None:
+    from dagster import instance_for_test
+
+    landing = lay_landing(tmp_path / "landing", {"2020/tjj.txt": "dev/putian_tjj_2020.txt",
+                                                 "2020/sjj.txt": "dev/putian_sjj_2020.txt"})
+    (landing / "2020" / "manifest.csv").write_text("file,year\ntjj.txt,20x0\n", encoding="utf-8")  # not applied
+    (tmp_path / "home").mkdir()
+    with instance_for_test(temp_dir=str(tmp_path / "home")) as inst, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        inst.add_dynamic_partitions("report_year", ["2020"])
+        result = materialize([raw_reports], partition_key="2020", instance=inst, resources=resources_from_env(tmp_path))
+        assert result.success
+        raw = latest_metadata(inst, "raw_reports", 2020)
+    with warehouse.session(tmp_path / "warehouse.duckdb") as con:
+        counts = ledger_counts(con, 2020)
+    assert (raw["dagster/row_count"], raw["manifests"], raw["manifests_invalid"]) == (2, 1, 1)
+    assert raw["dagster/row_count"] == counts.current and raw["manifests"] == counts.manifests
+    assert raw["ledger_status"] == "| status | files |\n|---|---|\n| pending | 2 |"  # the manifest is not a file
+    assert raw["bytes"] == sum(p.stat().st_size for p in landing.glob("2020/*.txt"))
+
+
+def test_provenance_columns_lead_back_to_the_manifest() -> None:
+    from assets.metadata import RAW_COLUMNS, core_column_lineage
+
+    def origins(table: str, column: str) -> list[str]:
+        return [d.column_name for d in core_column_lineage(table).deps_by_column[column]]
+
+    assert origins("reports", "source_url") == origins("reports", "region_code") == ["manifest"]
+    assert origins("reports", "agency") == ["content", "manifest"]
+    assert origins("sections", "title") == ["content"]  # a section's title is printed, never the manifest's
+    assert origins("quarantine", "source_sha256") == ["sha256"]
+    status = dict((name, description) for name, _type, description in RAW_COLUMNS)["status"]
+    assert "manifest for a collector's manifest" in status

@@ -26,10 +26,11 @@ from dagster import (
     op,
 )
 
-from govreports.ingest import assign_years, digests_by_year, scan_landing
+from govreports import warehouse
+from govreports.ingest import assign_years, digests_by_year, ingest_year, scan_landing
 from orchestration.resources import NotifierResource, ParsingResource, PathsResource
 from orchestration.schedules import release_season_schedule
-from orchestration.sensors import landing_sensor, notify_on_run_failure
+from orchestration.sensors import LandingState, landing_sensor, notify_on_run_failure, plan_landing
 from tests.gold import CORPUS
 from tests.pipeline_data import lay_landing
 
@@ -106,6 +107,29 @@ def test_first_tick_trusts_years_already_materialised(instance: DagsterInstance,
         instance.report_runless_asset_event(AssetMaterialization(
             "raw_reports", partition=str(year), metadata={"landing_digest": digests[year]}))
     assert sorted(requested(tick(instance, root, None))) == ["2021"]
+
+
+@pytest.mark.parametrize("edited", ['{"file": "seed.txt", "url": "http://www.jindong.gov.cn/1.html"}\n',
+                                    '{"file": "seed.txt", "year": "20x9"}\n'], ids=["loses_its_year", "breaks"])
+def test_a_manifest_edit_refiles_a_file_as_the_ingest_does(tmp_path: Path, edited: str) -> None:
+    db = tmp_path / "warehouse.duckdb"
+    landing = lay_landing(tmp_path / "landing", {"inbox/seed.txt": "seeds/000_5c245e0f5975cf67.txt"})  # says 2020
+    manifest = landing / "inbox" / "manifest.jsonl"
+    manifest.write_text('{"file": "seed.txt", "year": 2019}\n', encoding="utf-8")
+    first = plan_landing(landing, LandingState())
+    assert first.years == [2019] and first.state.files["inbox/seed.txt"][4] == 2019
+    assert ingest_year(db, landing, 2019).digest == first.state.years["2019"]
+    manifest.write_text(edited, encoding="utf-8")  # the manifest's year no longer applies: the text's holds
+    second = plan_landing(landing, first.state)
+    assert second.state.files["inbox/seed.txt"][4] == 2020  # not the year the cursor remembers for the bytes
+    assert second.years == [2019, 2020]
+    assert second.changed == {year: ["inbox/manifest.jsonl", "inbox/seed.txt"] for year in (2019, 2020)}
+    ingest_year(db, landing, 2019)
+    assert ingest_year(db, landing, 2020).digest == second.state.years["2020"]  # the run the sensor asks for
+    with warehouse.session(db) as con:
+        filed = con.execute("SELECT report_year FROM ledger.files WHERE path = 'inbox/seed.txt' AND current").fetchall()
+    assert filed == [(2020,)]
+    assert plan_landing(landing, second.state).years == []  # and it stays filed there
 
 
 def test_run_failure_sensor_sends_an_alert(instance: DagsterInstance, tmp_path: Path) -> None:

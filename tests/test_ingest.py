@@ -362,3 +362,54 @@ def test_manifest_outside_year_folders_gives_the_year(tmp_path: Path) -> None:
     ingest_year(db, landing, 2019)
     seed = ledger(db).query("path == 'inbox/seed.txt'")
     assert list(zip(seed["report_year"], seed["current"], seed["status"], strict=True)) == [(2019, True, "pending")]
+
+
+def test_manifest_provenance_reaches_the_warehouse_and_the_folder_decides_the_year(tmp_path: Path) -> None:
+    db, landing = _manifest_landing(tmp_path, MANIFEST_HEADER + (
+        f"tjj.txt,{TJJ_URL},莆田市统计局,福建省莆田市,350300,2020,2024-05-01T08:00:00+08:00,\n"
+        f"sjj.txt,{SJJ_URL},{SJJ_MANIFEST_AGENCY},,,2019,2024-05-02,\n"))  # sjj: its year folder is 2020
+    ingest_year(db, landing, 2020)
+    assert ledger(db).set_index("path").loc["2020/sjj.txt", "report_year"] == 2020  # filed by its folder
+    build_core_year(db, landing, 2020, workers=1)
+    reports = _core(db, "SELECT source_path, report_year, region, region_code, source_url, source_fetched_at "
+                        "FROM core.reports WHERE report_year = 2020 ORDER BY source_path")
+    assert reports == [("2020/sjj.txt", 2020, None, None, SJJ_URL, "2024-05-02"),
+                       ("2020/tjj.txt", 2020, "福建省莆田市", "350300", TJJ_URL, "2024-05-01T08:00:00+08:00")]
+    findings = _core(db, "SELECT f.message, f.expected, f.actual FROM core.findings f JOIN core.reports r "
+                         "USING (report_id) WHERE f.rule = 'manifest_disagrees' ORDER BY f.finding_no")
+    assert findings == [
+        (f"agency: the manifest says '{SJJ_MANIFEST_AGENCY}', the text says '莆田市审计局'; the manifest's value is kept",
+         f'"{SJJ_MANIFEST_AGENCY}"', '"莆田市审计局"'),
+        ("report_year: the manifest says 2019, the year folder says 2020, as does the text; the year folder's value "
+         "is kept", "2019", "2020")]
+    notes = ledger(db).set_index("path")["note"]
+    assert notes["2020/sjj.txt"] == "report_year from the manifest: 2019; printed: 2020; partition: 2020"
+    assert pd.isna(notes["2020/tjj.txt"])
+
+
+def test_ledger_command_shows_the_manifests(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from govreports.cli import main
+
+    db, landing = _manifest_landing(tmp_path, MANIFEST_HEADER + f"sjj.txt,{SJJ_URL},别的局,,,20x0,,\n")  # broken
+    outside = landing / "inbox"
+    outside.mkdir()
+    (outside / "manifest.jsonl").write_text('{"file": "gone.txt", "year": 2020}\n', encoding="utf-8")
+    ingest_year(db, landing, 2020)
+    assert main(["ledger", "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    year, unassigned = out.split("report year (no report year)")
+    assert "  current files                 2\n" in year
+    assert "  manifests (not counted above) 1\n    not applied                 1\n" in year
+    assert "  manifests (not counted above) 1\n  releases" in unassigned  # a manifest outside year folders
+
+
+def test_a_warehouse_built_before_a_column_was_added_still_reads(tmp_path: Path) -> None:
+    db = tmp_path / "warehouse.duckdb"
+    with warehouse.session(db) as con:
+        con.execute("CREATE SCHEMA core")
+        con.execute("CREATE TABLE core.reports (report_year INTEGER, report_id VARCHAR, status VARCHAR, "
+                    "source_sha256 VARCHAR, parser_version VARCHAR)")
+        con.execute("INSERT INTO core.reports VALUES (2020, 'r1', 'parsed', 'abc', '1')")
+        frame = warehouse.read_model_table(con, "reports", 2020)
+    assert list(frame.columns) == build_tables()["reports"].column_names
+    assert frame.loc[0, "report_id"] == "r1" and pd.isna(frame.loc[0, "source_url"])

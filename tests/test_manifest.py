@@ -106,6 +106,17 @@ def test_manifest_year_rechecks_the_template() -> None:
     assert _rules(record).count("manifest_disagrees") == 1 and _rules(record).count("template_mismatch") == 1
 
 
+def test_a_year_without_tables_decides_the_template_as_the_parser_does() -> None:
+    from govreports.build import file_under_year
+
+    record = parse_path(CORPUS / "dev" / "putian_shi_2008.txt", manifest=False)  # no standard tables, 2008
+    assert (record["reason"], record["metadata"]["template"]) == ("no_standard_tables", "pre2019")
+    apply_manifest(record, ManifestEntry(file="x", year=2020))
+    assert record["metadata"]["template"] is None  # a 2020 report without tables follows no template
+    file_under_year(record, "2017/x.txt", 2017)
+    assert record["metadata"]["template"] == "pre2019"
+
+
 def test_agreeing_manifest_adds_no_finding_and_settles_uncertainty() -> None:
     record = parse_path(TJJ, manifest=False)
     record["findings"].append({"rule": "agency_uncertain", "severity": "warning", "message": "x", "cells": []})
@@ -225,3 +236,94 @@ def test_manifest_problem_says_why_a_manifest_is_not_applied(tmp_path: Path) -> 
     assert manifest_problem(tmp_path / "MANIFEST.CSV") == (
         "MANIFEST.CSV: not read; a manifest must be named manifest.csv or manifest.jsonl or manifest.ndjson "
         "(lower case)")
+
+
+# --- in the pipeline: the year folder outranks the manifest's year; the tables keep the provenance ------------
+
+def _filed(manifest_year: int | None, folder_year: int, path: str | None = None) -> tuple[dict, str | None]:
+    """TJJ (text: 2020, 2019-template tables) with a manifest entry, filed under ``folder_year``."""
+    from govreports.build import file_under_year
+
+    record = parse_path(TJJ, manifest=False)
+    apply_manifest(record, ManifestEntry(file="tjj.txt", year=manifest_year, url="http://www.putian.gov.cn/t.htm",
+                                         manifest="manifest.csv"))
+    note = file_under_year(record, path or f"{folder_year}/tjj.txt", folder_year)
+    return record, note
+
+
+def _year_findings(record: dict) -> list[dict]:
+    return [f for f in record["findings"] if f["rule"] == "manifest_disagrees" and f["field"] == "report_year"]
+
+
+def test_year_folder_outranks_the_manifest_and_one_finding_names_all_three() -> None:
+    record, note = _filed(2019, 2021)  # text 2020, manifest 2019, folder 2021
+    assert record["metadata"]["report_year"] == 2021 and record["metadata"]["from_manifest"] == []
+    [finding] = _year_findings(record)
+    assert finding["message"] == ("report_year: the manifest says 2019, the year folder says 2021, the text says "
+                                  "2020; the year folder's value is kept")
+    assert (finding["manifest_value"], finding["partition_value"], finding["text_value"]) == (2019, 2021, 2020)
+    assert not any("manifest's value is kept" in f["message"] for f in record["findings"])
+    assert note == "report_year from the manifest: 2019; printed: 2020; partition: 2021"
+    # the year-versus-tables check speaks of the year kept, not of the manifest's
+    assert [f["message"] for f in record["findings"] if f["rule"] == "template_mismatch"] == [
+        "report year 2021 but tables follow the 2019 template"]
+
+
+def test_year_folder_agreeing_with_the_text_over_the_manifest() -> None:
+    record, note = _filed(2019, 2020)  # the manifest's 2019 disagrees with text and folder (2020)
+    [finding] = _year_findings(record)
+    assert finding["message"] == ("report_year: the manifest says 2019, the year folder says 2020, as does the "
+                                  "text; the year folder's value is kept")
+    assert note == "report_year from the manifest: 2019; printed: 2020; partition: 2020"
+    assert "template_mismatch" not in _rules(record)  # 2020 and 2019-template tables agree again
+
+
+def test_manifest_agreeing_with_the_text_against_the_year_folder() -> None:
+    record, note = _filed(2020, 2021)  # text and manifest 2020: no finding from the manifest, one from the folder
+    [finding] = _year_findings(record)
+    assert finding["message"] == ("report_year: the manifest says 2020, the year folder says 2021; the year "
+                                  "folder's value is kept")
+    assert "text_value" not in finding
+    assert note == "report_year from the manifest: 2020; partition: 2021"
+
+
+def test_year_folder_agreeing_with_the_manifest_changes_nothing() -> None:
+    record, note = _filed(2021, 2021)  # text 2020: the manifest's finding stays true, and stays alone
+    assert note is None and record["metadata"]["report_year"] == 2021
+    assert [f["message"] for f in _year_findings(record)] == [
+        "report_year: the manifest says 2021, the text says 2020; the manifest's value is kept"]
+
+
+def test_no_manifest_year_keeps_the_printed_year_note() -> None:
+    record, note = _filed(None, 2021)
+    assert note == "report_year printed: 2020; partition: 2021"
+    assert record["metadata"]["report_year"] == 2021 and _year_findings(record) == []
+
+
+def test_outside_year_folders_the_message_does_not_speak_of_a_folder() -> None:
+    record, _ = _filed(2019, 2020, path="inbox/tjj.txt")  # the manifest changed after the file was ingested
+    [finding] = _year_findings(record)
+    assert finding["message"] == ("report_year: the manifest says 2019, the file was ingested under 2020, as does "
+                                  "the text; 2020 is kept until the next ingest")
+
+
+def test_tables_keep_the_provenance_and_the_manifest_disagreement() -> None:
+    from govreports.frames import records_to_frames
+
+    record = parse_path(TJJ, manifest=False)
+    apply_manifest(record, ManifestEntry(
+        file="tjj.txt", agency="莆田市统计局（市普查中心）", year=2020, region="福建省莆田市", region_code="350300",
+        url="http://www.putian.gov.cn/tjj.htm", fetched_at="2024-05-01T08:00:00+08:00", manifest="manifest.csv"))
+    checked = parse_path(CORPUS / "dev" / "pingtan_qu_2020.txt", manifest=False)  # no manifest, R2 findings
+    frames = records_to_frames([record, checked])
+    reports = frames["reports"].set_index("source_path")
+    provenance = ["region", "region_code", "source_url", "source_fetched_at"]
+    assert reports.loc[str(TJJ), provenance].tolist() == [
+        "福建省莆田市", "350300", "http://www.putian.gov.cn/tjj.htm", "2024-05-01T08:00:00+08:00"]
+    assert reports.loc[str(CORPUS / "dev" / "pingtan_qu_2020.txt"), provenance].isna().all()  # nothing invented
+    findings = frames["findings"]
+    disagrees = findings[findings["rule"] == "manifest_disagrees"]
+    assert disagrees[["expected", "actual"]].values.tolist() == [['"莆田市统计局（市普查中心）"', '"莆田市统计局"']]
+    first_r2 = next(f for f in checked["findings"] if f["rule"] == "R2")  # rule findings keep their own values
+    r2 = findings[findings["rule"] == "R2"].iloc[0]
+    assert (r2["expected"], r2["actual"]) == (str(first_r2["expected"]), str(first_r2["actual"]))

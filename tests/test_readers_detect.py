@@ -153,7 +153,8 @@ def test_blank_pdf_is_empty() -> None:
 
 def test_reader_quarantine_reasons_are_documented() -> None:
     findings = load_spec().parser_findings
-    for reason in ("needs_ocr", "corrupt_docx", "zip_bomb", "corrupt_pdf", "encrypted_pdf", "unsupported_format"):
+    for reason in ("needs_ocr", "corrupt_docx", "zip_bomb", "decompression_bomb", "corrupt_pdf", "encrypted_pdf",
+                   "unsupported_format"):
         assert findings[reason].kind == "quarantine_reason"
     assert findings["manifest_disagrees"].severity == "warning"
 

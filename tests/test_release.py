@@ -249,6 +249,27 @@ def test_awkward_text_survives_csv_and_validates(frames: dict[str, pd.DataFrame]
     assert sorted(t for t in parquet["text"] if t in texts) == sorted(texts)  # Parquet keeps "" apart from null
 
 
+def test_release_reports_carry_where_each_file_came_from(frames: dict[str, pd.DataFrame], tmp_path: Path) -> None:
+    reports = frames["reports"].copy()
+    provenance = {"source_url": "http://www.putian.gov.cn/zfxxgk/t20210111_1560147.htm",
+                  "source_fetched_at": "2024-05-01T08:00:00+08:00", "region": "福建省莆田市", "region_code": "350300"}
+    for column, value in provenance.items():  # as a manifest beside the first file gives them (tests/test_ingest.py)
+        reports.loc[0, column] = value
+    frames["reports"] = reports
+    release = publish_release(frames, YEAR, tmp_path / "releases", now=T0)
+    code, report = run_validate(release.path / "datapackage.json")
+    assert code == 0, error_types(report)
+    import frictionless
+
+    rows = {r["report_id"]: r for r in
+            frictionless.Package(str(release.path / "datapackage.json")).get_resource("reports").read_rows()}
+    first = rows[reports.loc[0, "report_id"]]
+    assert {column: first[column] for column in provenance} == provenance
+    assert all(rows[rid]["source_url"] is None for rid in reports["report_id"][1:])  # no manifest, no URL
+    parquet = pd.read_parquet(release.path / "data" / "reports.parquet").set_index("report_id")
+    assert parquet.loc[reports.loc[0, "report_id"], "source_url"] == provenance["source_url"]
+
+
 def test_expectations_and_findings_summary_are_published(frames: dict[str, pd.DataFrame], tmp_path: Path) -> None:
     expectations = {"suite": "applications", "success": False, "results": [{"check": "R1", "failed": 1}]}
     release = publish_release(frames, YEAR, tmp_path / "a", now=T0, expectations=expectations)

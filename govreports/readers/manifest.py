@@ -5,10 +5,12 @@ files it describes, with the columns ``file`` (required: the file's name, or its
 ``url``, ``agency``, ``region``, ``region_code``, ``year``, ``fetched_at`` and ``title``; other columns are
 kept as they are.  Its values take precedence over what the parser infers from the text (agency, report year,
 region): where the two disagree the record keeps the manifest's value and gets a ``manifest_disagrees``
-finding.  The record's ``source`` keeps ``url``, ``fetched_at`` and ``title``.  A manifest that cannot be trusted
-is applied to none of the files beside it, and each of their records says so (``manifest_invalid``).  Given the
-landing folder (``root``), manifests are read as the pipeline reads report files: not through a symlink out of
-it, not from a FIFO or device, not past the size limit.
+finding.  (In the pipeline a year folder outranks the manifest's year: ``govreports.build`` files the record
+under its folder's year and replaces that finding with one naming both.)  The record's ``source`` keeps ``url``,
+``fetched_at`` and ``title``.  A manifest that cannot be trusted is applied to none of the files beside it, and
+each of their records says so (``manifest_invalid``).  Given the landing folder (``root``), manifests are read
+as the pipeline reads report files: not through a symlink out of it, not from a FIFO or device, not past the
+size limit.
 
 What belongs here: reading manifests and applying an entry to a parsed record.  What does not: parsing the
 report itself (``govreports.parser``) or fetching anything (nothing here touches the network).
@@ -316,17 +318,20 @@ def apply_manifest(record: dict[str, Any], entry: ManifestEntry) -> dict[str, An
         settled.add("year_uncertain")
     record["findings"] = findings = [f for f in findings if f.get("rule") not in settled]
     if "report_year" in applied:
-        _recheck_template(record, metadata, findings)
+        recheck_template(record)
     return record
 
 
-def _recheck_template(record: dict[str, Any], metadata: dict[str, Any], findings: list[dict[str, Any]]) -> None:
-    """The year-versus-tables check of the parser, redone for the manifest's year."""
+def recheck_template(record: dict[str, Any]) -> None:
+    """The year-versus-tables check of the parser, redone for the record's report year once something other than
+    the text decided it (the manifest here; the year folder in ``govreports.build``)."""
+    metadata = record["metadata"]
+    findings = record.setdefault("findings", [])
     year = metadata["report_year"]
     tables_template = metadata.get("template") if metadata.get("template") in ("2019", "2021") else None
     if tables_template is None:
-        if metadata.get("template") is None and year <= 2018 and record.get("reason") == "no_standard_tables":
-            metadata["template"] = "pre2019"
+        if record.get("reason") == "no_standard_tables":  # no tables: the template follows the year, as the parser's
+            metadata["template"] = "pre2019" if year <= 2018 else None
         return
     findings[:] = [f for f in findings if not (f.get("rule") == "template_mismatch" and not f.get("cells"))]
     expected = "2019" if year <= 2020 else "2021"

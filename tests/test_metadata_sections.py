@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from govreports.parser import parse_path
+from govreports.parser import metadata, parse_path
 from govreports.parser.metadata import extract_metadata
 from govreports.parser.sections import extract_sections
 from tests.gold import CORPUS
@@ -69,3 +71,32 @@ def test_flattened_sections_are_found_inside_one_line() -> None:
 )
 def test_template_detected_from_structure(fixture: str, template: str) -> None:
     assert parse_path(CORPUS / fixture)["metadata"]["template"] == template
+
+
+# Text built from the pieces titles, dates and their look-alikes are made of, so that random texts hold titles,
+# near-titles and date lines in every arrangement.
+_PIECES = ["西秀区城市管理局", "莆田市人民政府", "关于", "的", "2019", "2020", "年", "度", "政府信息公开", "政务公开",
+           "工作", "年度", "报告", "年报", "\n", " ", "\u3000", "《", "》", "。", "，", "通知", "发布日期：", "时间", "日期",
+           "统计", ":", "2021-01-05", "-", "12", "月", "3", "日"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=60))
+def test_windowed_title_and_date_search_equals_a_search_of_the_whole_text(pieces: list[str]) -> None:
+    """The metadata reader only searches windows around literal anchors; it must find what a search of the whole
+    text finds."""
+    text = "".join(pieces)
+    head = text[:20_000]
+    alone, year_first = metadata._TITLE_ALONE.search(head), metadata._YEAR_FIRST_TITLE.search(head)
+    if year_first and (alone is None or year_first.start() < alone.start()):
+        expected = year_first.group(0)
+    else:
+        whole = alone or metadata._REPORT_TITLE.search(head)
+        expected = whole.group(0) if whole else None
+    found = metadata._title_in_text(text)
+    assert (found.group(0) if found else None) == expected
+    head_8k = text[:8000]
+    published = metadata._PUBLISHED.search(head_8k)
+    windowed = metadata._first_match(metadata._PUBLISHED, head_8k,
+                                     [m.span() for m in metadata._DATE_WORD.finditer(head_8k)], 2, 40)
+    assert (windowed.group(0) if windowed else None) == (published.group(0) if published else None)

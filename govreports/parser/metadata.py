@@ -66,19 +66,49 @@ class _YearFirst:
         return {0: self._match.group(0), 1: self._match.group("agency"), 2: self._match.group("year")}[index]
 
 
-_TITLE_MARGIN = 2_000
+_TITLE_KEYWORD = re.compile(r"(?:政府信息公开|政务公开)\s*(?:工作)?\s*(?:年度)?\s*(?:报告|年报)")
+_DATE_WORD = re.compile(r"时间|日期")
+
+
+def _first_match(pattern: re.Pattern[str], text: str, anchors: list[tuple[int, int]], before: int,
+                 after: int) -> re.Match[str] | None:
+    """``pattern.search(text)`` for a pattern whose every match holds one of ``anchors`` (spans of a cheap,
+    literal-led pattern, in order) and starts at most ``before`` characters ahead of it.
+
+    Patterns that start with a character class or a line anchor are tried by the regex engine at every position
+    of the text; here only windows around the anchors are searched.  A window's end is not the text's (``$``
+    and look-aheads would see an end there), so every candidate is matched again on the whole text."""
+    best: re.Match[str] | None = None
+    for anchor_start, anchor_end in anchors:
+        low = max(0, anchor_start - before)
+        if best is not None and low > best.start():
+            break
+        window_end = min(len(text), anchor_end + after)
+        position = low
+        while (candidate := pattern.search(text, position, window_end)) is not None:
+            confirmed = pattern.match(text, candidate.start())
+            if confirmed is not None:
+                if best is None or confirmed.start() < best.start():
+                    best = confirmed
+                break
+            position = candidate.start() + 1
+    return best
+
+
+_TITLE_BEFORE, _TITLE_AFTER = 300, 40  # a title's agency, year and white space before its keyword; trailing space
 
 
 def _title_in_text(text: str):
     """A report title standing alone on a line or inside 《》, else any title-like phrase."""
     head = text[:20_000]
-    alone = _TITLE_ALONE.search(head)
-    # A year-first title only counts where it starts before the other: search no further than just past that
-    # (its own length — agency, year and white space — stays far below the margin).
-    year_first = _YEAR_FIRST_TITLE.search(head, 0, len(head) if alone is None else alone.start() + _TITLE_MARGIN)
+    keywords = [m.span() for m in _TITLE_KEYWORD.finditer(head)]
+    if not keywords:  # every title pattern holds the keyword phrase
+        return None
+    alone = _first_match(_TITLE_ALONE, head, keywords, _TITLE_BEFORE, _TITLE_AFTER)
+    year_first = _first_match(_YEAR_FIRST_TITLE, head, keywords, _TITLE_BEFORE, _TITLE_AFTER)
     if year_first and (alone is None or year_first.start() < alone.start()):
         return _YearFirst(year_first)
-    return alone or _REPORT_TITLE.search(head)
+    return alone or _first_match(_REPORT_TITLE, head, keywords, _TITLE_BEFORE, _TITLE_AFTER)
 
 
 def extract_metadata(text: str, head_limit: int = 3000) -> Metadata:
@@ -129,7 +159,8 @@ def extract_metadata(text: str, head_limit: int = 3000) -> Metadata:
     elif period_year and title_year and period_year != title_year:
         meta.notes.append(("year_uncertain", f"title says {title_year}, statistics period says {period_year}"))
 
-    published = _PUBLISHED.search(text[:8000])
+    head_8k = text[:8000]
+    published = _first_match(_PUBLISHED, head_8k, [m.span() for m in _DATE_WORD.finditer(head_8k)], 2, 40)
     if published:
         meta.published_on = _date(*published.groups())
     if meta.published_on is None:

@@ -98,5 +98,5 @@ def test_windowed_title_and_date_search_equals_a_search_of_the_whole_text(pieces
     head_8k = text[:8000]
     published = metadata._PUBLISHED.search(head_8k)
     windowed = metadata._first_match(metadata._PUBLISHED, head_8k,
-                                     [m.span() for m in metadata._DATE_WORD.finditer(head_8k)], 2, 40)
+                                     metadata._literal_spans(head_8k, metadata._DATE_WORDS), 2, 40)
     assert (windowed.group(0) if windowed else None) == (published.group(0) if published else None)

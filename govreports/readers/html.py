@@ -23,7 +23,7 @@ from lxml import etree
 from govreports.readers.layout import cell_text, finish
 
 _HTML_HINT = re.compile(r"<(?:html|body|table|div|p|td|tr|br)\b", re.IGNORECASE)
-_JS_CONTENT = re.compile(r"""(?:let|var|const)\s+content\s*=\s*("(?:[^"\\]|\\.)*")""", re.DOTALL)
+_JS_CONTENT = re.compile(r"""(?:let|var|const)\s+content\s*=\s*("(?:[^"\\]++|\\.)*+")""", re.DOTALL)  # possessive: linear in the string's length
 _JS_CONTENT_HINT = re.compile(r"""content\s*=\s*\"""")
 _BLOCK_TAGS = ("p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "li", "section", "article", "tr", "table",
                "title", "dd", "dt")

@@ -3,6 +3,8 @@ declarations; script-held pages; nested tables."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -43,6 +45,23 @@ def test_script_held_page_is_read_as_html() -> None:
     assert inner is not None and "<" in inner
     plain, fmt = to_plain_text(text)
     assert fmt == "html" and plain == html_to_text_walk(inner)
+
+
+def test_script_held_page_is_found_among_other_uses_of_the_name() -> None:
+    """Only a ``let``/``var``/``const`` declaration of ``content`` holding a string counts, wherever it is."""
+    page = "<p>一、总体情况</p><div>x</div><table><tr><td>1</td></tr></table>"
+    decoys = ('<meta name="description" content="a"><div class="content">b</div><script>var x = {content: 1}; '
+              'mycontent = "no"; content = "<p>not declared</p><div>a</div><br>"; let content2 = "<p>";')
+    assert embedded_html(f'{decoys}\nvar\u3000content = {json.dumps(page)};</script>') == page
+    assert embedded_html(f"{decoys}</script>") is None
+    assert embedded_html('const content = "<p>only text, one tag</p>";') is None  # not a page
+
+
+def test_cell_text_runs_on_to_the_next_element_only() -> None:
+    """A cell's text is its content plus the text right after it; text after other children of the row is not
+    written, nor the text before the first cell."""
+    html = "<table><tr> lead <td>a</td> b <span>x</span> c<td>d<br>e</td>f</tr></table>"
+    assert html_to_text(html) == html_to_text_walk(html) == "a b | d ef |"
 
 
 TAGS = ["p", "div", "span", "br", "td", "th", "tr", "table", "tbody", "thead", "script", "style", "b", "h2", "li",

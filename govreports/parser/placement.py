@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import combinations
 
@@ -30,6 +30,32 @@ _PIECE_BY_KIND = {
     "signed_count": re.compile(r"(?:[+\-]|增|减)?(?:0|[1-9]\d*)(?:[次件个条项宗])?"),
     "amount": re.compile(r"(?:0|[1-9]\d*)(?:\.\d+)?(?:万元|亿元|元)?"),
 }
+
+
+@dataclass(frozen=True)
+class SumRule:
+    """A row rule of sums, usable as a ``Check``: in each ``(first, total)`` group the cells ``first`` to
+    ``total - 1`` add up to cell ``total`` (``value`` reads a cell, 0 for a blank).  Knowing the groups lets the
+    flattened walk drop a partial reading as soon as a group is complete and wrong."""
+
+    groups: tuple[tuple[int, int], ...]
+    value: Callable[[str | None], float]
+    _firsts: dict[int, int] = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_firsts", {total: first for first, total in self.groups})
+
+    def __call__(self, reading: Reading) -> bool:
+        values = list(map(self.value, reading))
+        return all(sum(values[first:total]) == values[total] for first, total in self.groups)
+
+    def group_holds(self, cells: Sequence[str | None], total: int) -> bool:
+        """Whether the group whose total is cell ``total`` adds up (True where no group ends there)."""
+        first = self._firsts.get(total)
+        if first is None:
+            return True
+        value = self.value
+        return sum(map(value, cells[first:total])) == value(cells[total])
 
 
 @dataclass(frozen=True)
@@ -103,19 +129,29 @@ def _piece_ends(chunk: str, kind: str) -> tuple[tuple[int, ...], ...]:
         for offset in range(size))
 
 
-def _split_readings(chunks: Sequence[str], kinds: Sequence[str], allow_blanks: bool, emit: Emit) -> None:
+def _split_readings(chunks: Sequence[str], kinds: Sequence[str], allow_blanks: bool, emit: Emit,
+                    rule: SumRule | None = None) -> bool:
     """Flattened layouts: each chunk is the concatenation of one or more whole cells (no leading zeros).
 
-    A depth-first walk over (chunk, offset into it, column) that hands each distinct reading to ``emit``."""
+    A depth-first walk over (chunk, offset into it, column) that hands each distinct reading to ``emit``; with
+    ``rule``, only readings that satisfy it (a branch is cut where one of its groups does not add up).  The walk
+    visits at most ``ENUMERATION_BUDGET`` steps (cut branches and repeated readings emit nothing, so counting
+    readings alone would not bound it); False when it stopped short for that reason."""
     ncols = len(kinds)
     nchunks = len(chunks)
     seen: set[Reading] = set()
     # characters left from each chunk onward: a reading needs at least one character per cell
     chars_from = [sum(len(c) for c in chunks[i:]) for i in range(nchunks + 1)]
     ends = [{kind: _piece_ends(chunk, kind) for kind in set(kinds)} for chunk in chunks]
+    totals = frozenset(total for _, total in rule.groups) if rule is not None else frozenset()
     cells: list[str | None] = []
+    steps = 0
 
     def walk(ci: int, offset: int, col: int) -> bool:
+        nonlocal steps
+        steps += 1
+        if steps > ENUMERATION_BUDGET:
+            return False
         remaining_cols = ncols - col
         if not allow_blanks and (remaining_cols < nchunks - ci or chars_from[ci] - offset < remaining_cols):
             return True
@@ -128,26 +164,34 @@ def _split_readings(chunks: Sequence[str], kinds: Sequence[str], allow_blanks: b
         if col == ncols:
             return True
         chunk = chunks[ci]
+        closes_group = col in totals
         if allow_blanks and offset == 0:
             cells.append(None)
-            going = walk(ci, offset, col + 1)
+            going = walk(ci, offset, col + 1) if not closes_group or rule.group_holds(cells, col) else True  # type: ignore[union-attr]
             cells.pop()
             if not going:
                 return False
         size = len(chunk)
         for end in ends[ci][kinds[col]][offset]:
             cells.append(chunk[offset:end])
-            going = walk(ci + 1, 0, col + 1) if end == size else walk(ci, end, col + 1)
+            if closes_group and not rule.group_holds(cells, col):  # type: ignore[union-attr]
+                going = True
+            else:
+                going = walk(ci + 1, 0, col + 1) if end == size else walk(ci, end, col + 1)
             cells.pop()
             if not going:
                 return False
         return True
 
     walk(0, 0, 0)
+    return steps <= ENUMERATION_BUDGET
 
 
-def _collect(produce: Callable[[Emit], object], check: Check | None) -> tuple[list[Reading], bool]:
-    """Readings that pass ``check`` (at most MAX_CANDIDATES + 1) and whether the enumeration was cut short."""
+def _collect(produce: Callable[[Emit], bool], check: Check | None) -> tuple[list[Reading], bool]:
+    """Readings that pass ``check`` (at most MAX_CANDIDATES + 1) and whether the enumeration was cut short.
+
+    ``produce`` hands readings to ``emit`` until it returns False, and returns False itself when it stopped
+    short of its own accord."""
     kept: list[Reading] = []
     generated = 0
     truncated = False
@@ -165,8 +209,8 @@ def _collect(produce: Callable[[Emit], object], check: Check | None) -> tuple[li
                 return False
         return True
 
-    produce(emit)
-    return kept, truncated
+    complete = produce(emit)
+    return kept, truncated or not complete
 
 
 def place_row(
@@ -188,9 +232,10 @@ def place_row(
         if check is None or check(run):
             return Placement((run,), False, check is not None, False)
 
-    def enumerate_readings(allow_blanks: bool) -> Callable[[Emit], object]:
+    def enumerate_readings(allow_blanks: bool, rule: Check | None = check) -> Callable[[Emit], bool]:
         if flattened:
-            return lambda emit: _split_readings(chunks, kinds, allow_blanks, emit)
+            prune = rule if isinstance(rule, SumRule) else None
+            return lambda emit: _split_readings(chunks, kinds, allow_blanks, emit, prune)
         return lambda emit: all(map(emit, _run_readings(chunks, ncols, allow_blanks)))
 
     for allow_blanks in (False, True):
@@ -201,7 +246,7 @@ def place_row(
             break
     # Nothing satisfies the rule: the report's arithmetic is broken here. Offer the readings that need no
     # blank cell, unfiltered, so that the row is reported ambiguous rather than silently forced.
-    kept, truncated = _collect(enumerate_readings(False), None)
+    kept, truncated = _collect(enumerate_readings(False, None), None)
     if not kept:
         return Placement((), False, False, False)
     return Placement(tuple(kept[:MAX_CANDIDATES]), False, False, False, truncated)

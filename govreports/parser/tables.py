@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from govreports.normalise import normalise_cell
-from govreports.parser.placement import Placement, Reading, place_row
+from govreports.parser.placement import Placement, Reading, SumRule, place_row
 from govreports.parser.textview import TextView, label_pattern
 from govreports.spec import Code, Spec, load_spec
 
@@ -156,7 +156,8 @@ def _tab_cells(text: str, ncols: int) -> list[str] | None:
 
 
 def split_cells(value_text: str, ncols: int) -> tuple[list[str] | None, list[str]]:
-    """(positional cells incl. blanks, or None; printed chunks) for the text between two labels.
+    """(positional cells incl. blanks, or None; printed chunks — only when there are no positional cells, as
+    only placement needs them) for the text between two labels.
 
     Blank cells are only positional where the layout marks cell boundaries (pipes, tabs); in layouts of one
     cell per line or run-together digits a blank cell leaves no trace and placement has to decide.
@@ -172,7 +173,7 @@ def split_cells(value_text: str, ncols: int) -> tuple[list[str] | None, list[str
         positional = _pipe_cells(text, ncols)
     elif "\t" in text:
         positional = _tab_cells(text, ncols)
-    return positional, _CELL.findall(text)
+    return positional, ([] if positional is not None else _CELL.findall(text))
 
 
 # ---------------------------------------------------------------------------------------------- rules for placement
@@ -185,15 +186,8 @@ def _int_or_zero(raw: str | None) -> float:
     return normalise_cell(raw).value or 0
 
 
-def _r3_check(reading: Reading) -> bool:
-    values = list(map(_int_or_zero, reading))
-    return sum(values[:6]) == values[6]
-
-
-def _r4_check(reading: Reading) -> bool:
-    values = list(map(_int_or_zero, reading))
-    return (sum(values[0:4]) == values[4] and sum(values[5:9]) == values[9]
-            and sum(values[10:14]) == values[14])
+_r3_check = SumRule(((0, 6),), _int_or_zero)  # table 三: six applicant columns add up to 总计
+_r4_check = SumRule(((0, 4), (5, 9), (10, 14)), _int_or_zero)  # table 四: per proceeding, four outcomes to 总计
 
 
 _HEADER_PATTERNS: dict[int, tuple[re.Pattern[str], dict[str, str]]] = {}

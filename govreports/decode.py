@@ -44,8 +44,11 @@ def _plausible(text: str, ascii_compatible: bytes | None = None) -> bool:
     the same single byte in them (UTF-8, GB18030); bytes without any control byte need no closer look."""
     if not text or text.isspace():
         return False
-    if ascii_compatible is not None and len(ascii_compatible.translate(None, _CONTROL_BYTES)) == len(ascii_compatible):
-        return True
+    if ascii_compatible is not None:
+        # The sample below is the first 20,000 characters: at most four bytes each in UTF-8 and GB18030.
+        head = ascii_compatible[:80_000]
+        if len(head.translate(None, _CONTROL_BYTES)) == len(head):
+            return True
     sample = text[:20_000]
     controls = len(_CONTROL.findall(sample))
     return controls <= max(2, len(sample) // 200)

@@ -74,8 +74,21 @@ class Tables:
 # ---------------------------------------------------------------------------------------------- helpers
 
 
-@lru_cache(maxsize=256)
+_ROW_PATTERNS: dict[int, tuple[Code, re.Pattern[str]]] = {}
+
+
 def _row_pattern(row: Code) -> re.Pattern[str]:
+    """The row's label pattern, kept per row object (hashing a row's every field on each lookup costs more
+    than the search it serves)."""
+    cached = _ROW_PATTERNS.get(id(row))
+    if cached is not None and cached[0] is row:
+        return cached[1]
+    pattern = _compile_row_pattern(row)
+    _ROW_PATTERNS[id(row)] = (row, pattern)
+    return pattern
+
+
+def _compile_row_pattern(row: Code) -> re.Pattern[str]:
     labels = list(row.labels)
     if row.short:
         labels.append(row.short)
@@ -110,6 +123,8 @@ def _classify(part: str) -> str:
     stripped = part.strip()
     if not stripped:
         return "empty"
+    if stripped.isdigit() and stripped.isascii():  # the common cell, without the regex
+        return "cell"
     if _CELL.fullmatch(stripped):
         return "cell"
     if all(_CELL.fullmatch(p) for p in stripped.split()):

@@ -65,7 +65,7 @@ class TextView:
         """Translate and squeeze ``original[start:]`` in one vectorised pass (a Python loop over characters, or
         a regex over their runs, costs more than all the label searches together)."""
         codes = np.frombuffer(original[start:].encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        if codes.size and codes.max() > 0xFFFF:  # astral characters are never translated nor noise
+        if codes.size and np.maximum.reduce(codes) > 0xFFFF:  # astral characters are never translated nor noise
             bmp = np.minimum(codes, 0xFFFF)
             translated = np.where(codes > 0xFFFF, codes, _TRANSLATION.take(bmp))
             kept = ~(_NOISE_AFTER_TRANSLATION.take(bmp) & (codes <= 0xFFFF))
@@ -101,7 +101,10 @@ class TextView:
         match = pattern.search(self.squeezed, bisect_left(positions, start), sq_end)
         if match is None:
             return None
-        return self.to_original(match.start()), self.to_original(match.end(), end=True)
+        first, last = match.start(), match.end() - 1  # the first and last squeezed characters matched
+        if 0 <= last < len(positions) and first < len(positions):
+            return positions[first], positions[last] + 1
+        return self.to_original(first), self.to_original(last + 1, end=True)
 
 
 @lru_cache(maxsize=1024)

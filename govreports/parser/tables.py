@@ -63,6 +63,7 @@ class Tables:
     findings: list[dict] = field(default_factory=list)
     spans: dict[str, TableSpan] = field(default_factory=dict)
     flattened: bool = False
+    with_blank_cells: set[str] = field(default_factory=set)  # tables holding a blank cell
 
     def finding(self, rule: str, message: str, cells: Sequence[str] = (), **extra: object) -> None:
         entry: dict[str, object] = {"rule": rule, "severity": load_spec().severity(rule), "message": message,
@@ -249,6 +250,7 @@ class RowReading:
     truncated: bool = False
     message: str = ""  # what the finding for a non-literal row says after "<table> <row>: "
     plain: bool = False  # no cell is ambiguous or carries notes: cells need only their raw text and value
+    has_blank: bool = False  # some cell is blank (raw "" and no value): R3/R4 may prove it zero
 
 
 @lru_cache(maxsize=32_768)
@@ -301,8 +303,9 @@ def _read_cells(positional: tuple[str, ...] | None, chunks: tuple[str, ...], kin
         message = (f"printed {list(chunks)!r} placed as {list(agreed)}"
                    + (" (blank cells inserted)" if placement.blanks_inserted else ""))
     plain = not any(c[3] or c[4] for c in cells)
+    has_blank = any(c[0] == "" and c[1] is None for c in cells)
     return RowReading(chunks, tuple(cells), status, placement.blanks_inserted,
-                      placement.readings if undetermined else (), placement.truncated, message, plain)
+                      placement.readings if undetermined else (), placement.truncated, message, plain, has_blank)
 
 
 # ---------------------------------------------------------------------------------------------- the reader
@@ -525,6 +528,8 @@ class TableReader:
                 tables.finding("ambiguous_cells", message, [refs[i] for i, c in enumerate(reading.cells) if c[4]],
                                printed=chunks, candidates=[list(r) for r in reading.candidates])
         out = tables.cells[table]
+        if reading.has_blank:
+            tables.with_blank_cells.add(table)
         first, second = CELL_KEYS[table]
         with_unit = table == "active_disclosure"
         if reading.plain and not with_unit:  # the common row: nothing but keys, value, raw text and line

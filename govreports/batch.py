@@ -159,18 +159,23 @@ def parse_file(abs_path: Path, path: str, max_bytes: int = DEFAULT_MAX_BYTES,
     return annotate(_parse_limited(abs_path, path, max_bytes, root), abs_path, root)
 
 
+def _out_of_memory(message: str) -> str:
+    return f"needs more memory than ${MAX_MEMORY_ENV} allows per worker: {message}"
+
+
 def _parse_limited(abs_path: Path, path: str, max_bytes: int, root: Path | None) -> dict[str, Any]:
     try:
         data = read_limited(abs_path, max_bytes, root)
     except OSError as error:
         return quarantined(path, b"", "unreadable", f"{type(error).__name__}: {error}")
+    except MemoryError as error:  # the file alone does not fit under the worker's memory limit
+        return quarantined(path, b"", OUT_OF_MEMORY, _out_of_memory(f"MemoryError while reading the file: {error}"))
     if isinstance(data, tuple):
         return quarantined(path, b"", *data)
     record = parse_bytes(data, path, max_bytes=max_bytes)
     message = record.get("message") or ""
     if record.get("reason") == "parser_error" and message.startswith("MemoryError"):
-        record = {**record, "reason": OUT_OF_MEMORY,
-                  "message": f"needs more memory than ${MAX_MEMORY_ENV} allows per worker: {message}"}
+        record = {**record, "reason": OUT_OF_MEMORY, "message": _out_of_memory(message)}
     return record
 
 
@@ -287,8 +292,10 @@ class _Pool:
 
     def _start(self) -> _Worker:
         argv = [sys.executable, "-m", "govreports.batch", "--worker", str(os.getpid()), str(self.memory_mb or 0)]
+        # One parse per worker at a time: numpy's BLAS threads would only reserve memory under the limit.
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
         process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0,
-                                   close_fds=True)
+                                   close_fds=True, env=env)
         return _Worker(process)
 
     @staticmethod

@@ -29,10 +29,8 @@ Not here: what a record means (``govreports.frames``) or the ledger (``govreport
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
-import stat
 import struct
 import subprocess
 import sys
@@ -46,6 +44,7 @@ from typing import Any, BinaryIO
 
 from govreports.parser import DEFAULT_MAX_BYTES, parse_bytes, quarantined
 from govreports.readers.manifest import annotate
+from govreports.safe_read import read_limited
 
 WORKERS_ENV = "GOVREPORTS_WORKERS"
 MAX_BYTES_ENV = "GOVREPORTS_MAX_BYTES"
@@ -56,8 +55,6 @@ DEFAULT_MAX_MEMORY_MB = 4096
 TIMEOUT = "timeout"
 WORKER_CRASHED = "worker_crashed"
 OUT_OF_MEMORY = "out_of_memory"
-NOT_A_REGULAR_FILE = "not_a_regular_file"
-OUTSIDE_LANDING = "outside_landing"
 
 
 @dataclass(frozen=True)
@@ -102,54 +99,6 @@ def default_max_memory_mb() -> int | None:
 
 
 # --- one file ------------------------------------------------------------------------------------------------
-
-def _within(path: Path, root: Path) -> bool:
-    try:
-        path.relative_to(root)
-    except ValueError:
-        return False
-    return True
-
-
-def read_limited(abs_path: Path, max_bytes: int, root: Path | None = None) -> bytes | tuple[str, str]:
-    """The file's bytes, or (reason, message) when it must not or cannot be read: it resolves outside ``root``,
-    is not a regular file, or holds more than ``max_bytes``.  Never reads more than ``max_bytes + 1`` bytes and
-    never blocks on a FIFO."""
-    target = abs_path
-    if root is not None:
-        try:
-            target = abs_path.resolve(strict=True)
-            inside = _within(target, root.resolve())
-        except (OSError, RuntimeError) as error:  # RuntimeError: a symlink loop
-            return "unreadable", f"{type(error).__name__}: {error}"
-        if not inside:
-            return OUTSIDE_LANDING, "the path resolves outside the landing folder; it was not read"
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(target, flags)
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            return OUTSIDE_LANDING, "the file was replaced by a symlink after it was scanned; it was not read"
-        return "unreadable", f"{type(error).__name__}: {error}"
-    with open(fd, "rb", buffering=0) as handle:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return NOT_A_REGULAR_FILE, f"not a regular file (mode {stat.filemode(info.st_mode)}); it was not read"
-        if info.st_size > max_bytes:
-            return "too_large", f"{info.st_size} bytes exceeds the limit of {max_bytes}"
-        chunks: list[bytes] = []
-        left = max_bytes + 1
-        while left > 0:
-            chunk = handle.read(min(left, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        data = b"".join(chunks)
-    if len(data) > max_bytes:
-        return "too_large", f"the file grew past the limit of {max_bytes} bytes while it was read"
-    return data
-
 
 def parse_file(abs_path: Path, path: str, max_bytes: int = DEFAULT_MAX_BYTES,
                root: Path | None = None) -> dict[str, Any]:

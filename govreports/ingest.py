@@ -41,9 +41,10 @@ import duckdb
 import pandas as pd
 
 from govreports import warehouse
-from govreports.batch import NOT_A_REGULAR_FILE, ParseJob, default_max_bytes, parse_files
+from govreports.batch import ParseJob, default_max_bytes, parse_files
 from govreports.parser import DEFAULT_MAX_BYTES, parse_path
 from govreports.readers.manifest import ManifestError, entry_for, is_manifest, manifest_problem
+from govreports.safe_read import NOT_A_REGULAR_FILE
 
 YEAR_DIR = re.compile(r"^(19|20)\d{2}$")
 UNREAD = ""  # sha256 of a file that was deliberately not read (e.g. a symlink out of the landing folder)

@@ -23,12 +23,13 @@ import io
 import json
 import os
 import re
-import stat
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from govreports.safe_read import UNREADABLE, read_limited
 
 MANIFEST_NAMES = ("manifest.csv", "manifest.jsonl", "manifest.ndjson")
 KNOWN_FIELDS = ("file", "url", "agency", "region", "region_code", "year", "fetched_at", "title")
@@ -97,42 +98,14 @@ def _entry(row: dict[str, Any], where: str, manifest: str) -> ManifestEntry:
                          manifest=manifest)
 
 
-def _within(path: Path, root: Path) -> bool:
-    try:
-        path.relative_to(root)
-    except ValueError:
-        return False
-    return True
-
-
 def _read(path: Path, root: Path | None) -> bytes:
-    """The manifest's bytes, read the way the pipeline reads report files: never from outside ``root`` (a symlink
-    out of the landing folder), never from a FIFO or device (it would block), never more than the limit."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    target = path
-    try:
-        if root is not None:
-            target = path.resolve(strict=True)
-            if not _within(target, root.resolve()):
-                raise ManifestError(f"{path.name}: resolves outside the landing folder; it was not read")
-            flags |= getattr(os, "O_NOFOLLOW", 0)  # the resolved target must not turn into a symlink meanwhile
-        fd = os.open(target, flags)
-    except (OSError, RuntimeError) as error:  # RuntimeError: a symlink loop
-        raise ManifestError(f"{path.name}: cannot be read ({type(error).__name__}: {error})") from None
-    with open(fd, "rb", buffering=0) as handle:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise ManifestError(f"{path.name}: not a regular file ({stat.filemode(info.st_mode)})")
-        if info.st_size > MAX_MANIFEST_BYTES:
-            raise ManifestError(f"{path.name}: {info.st_size} bytes exceeds the limit of {MAX_MANIFEST_BYTES}")
-        chunks: list[bytes] = []
-        left = MAX_MANIFEST_BYTES + 1
-        while left > 0 and (chunk := handle.read(min(left, 1 << 20))):
-            chunks.append(chunk)
-            left -= len(chunk)
-    data = b"".join(chunks)
-    if len(data) > MAX_MANIFEST_BYTES:
-        raise ManifestError(f"{path.name}: grew past the limit of {MAX_MANIFEST_BYTES} bytes while it was read")
+    """The manifest's bytes, read as the pipeline reads report files (``govreports.safe_read``); without ``root``
+    (the CLI) a symlinked manifest is the user's own and is followed."""
+    data = read_limited(path, MAX_MANIFEST_BYTES, root, follow_symlinks=root is None)
+    if isinstance(data, tuple):
+        reason, message = data
+        raise ManifestError(f"{path.name}: cannot be read ({message})" if reason == UNREADABLE
+                            else f"{path.name}: {message}")
     return data
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import io
+import zipfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -225,6 +226,15 @@ def _docx_cell(text: str, colspan: int, vmerge: str | None):
         paragraph.append(run)
     tc.append(paragraph)
     return tc
+
+
+def zip_members(members: dict[str, bytes]) -> bytes:
+    """A ZIP archive (deflated) holding ``members`` by name: hand-built Word packages and archives."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return out.getvalue()
 
 
 def render_docx(blocks: list[Block]) -> bytes:

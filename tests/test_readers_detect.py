@@ -16,7 +16,15 @@ from govreports.readers import Unreadable, detect_format, read_bytes
 from govreports.readers.docx import ZipLimits, check_archive
 from govreports.spec import load_spec
 from tests.gold import CORPUS, GOLD_DIR, load_gold
-from tests.render_formats import document, render_docx, render_html, render_image_pdf, render_pdf, truth_from_gold
+from tests.render_formats import (
+    document,
+    render_docx,
+    render_html,
+    render_image_pdf,
+    render_pdf,
+    truth_from_gold,
+    zip_members,
+)
 
 SEED = (CORPUS / "seeds" / "000_5c245e0f5975cf67.txt").read_bytes()
 
@@ -37,19 +45,11 @@ def pdf_bytes(blocks: list) -> bytes:
     return render_pdf(blocks)
 
 
-def _zip(members: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return out.getvalue()
-
-
 def _replace_member(docx: bytes, name: str, data: bytes) -> bytes:
     with zipfile.ZipFile(io.BytesIO(docx)) as archive:
         members = {info.filename: archive.read(info) for info in archive.infolist()}
     members[name] = data
-    return _zip(members)
+    return zip_members(members)
 
 
 def test_formats_are_told_by_content(blocks: list, docx_bytes: bytes, pdf_bytes: bytes) -> None:
@@ -58,7 +58,7 @@ def test_formats_are_told_by_content(blocks: list, docx_bytes: bytes, pdf_bytes:
     assert detect_format(b"\r\n" + pdf_bytes) == "pdf"
     assert detect_format(render_html(blocks).encode("utf-8")) == "html"
     assert detect_format(SEED) == "text"
-    assert detect_format(_zip({"a.txt": b"x"})) == "binary"
+    assert detect_format(zip_members({"a.txt": b"x"})) == "binary"
     assert detect_format(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500) == "binary"
     assert detect_format(bytes(range(256)) * 4) == "binary"
 
@@ -113,14 +113,14 @@ def test_zip_bomb_is_refused_before_inflating(docx_bytes: bytes) -> None:
         check_archive(docx_bytes, ZipLimits(max_total_uncompressed=10_000))
     assert caught.value.reason == "zip_bomb"
     with pytest.raises(Unreadable) as caught:
-        check_archive(_zip({f"{i}.xml": b"<a/>" for i in range(20)}), ZipLimits(max_members=10))
+        check_archive(zip_members({f"{i}.xml": b"<a/>" for i in range(20)}), ZipLimits(max_members=10))
     assert caught.value.reason == "zip_bomb"
 
 
 def test_legacy_word_and_other_archives_get_reasons() -> None:
     ole = parse_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 2000, "old.doc")
     assert (ole["status"], ole["reason"]) == ("quarantined", "unsupported_format")
-    other = parse_bytes(_zip({"data.csv": b"a,b\n1,2\n"}), "data.zip")
+    other = parse_bytes(zip_members({"data.csv": b"a,b\n1,2\n"}), "data.zip")
     assert (other["status"], other["reason"]) == ("quarantined", "binary")
 
 

@@ -19,7 +19,7 @@ import govreports.readers.docx as docx_reader
 from govreports.parser import parse_bytes, parse_path, parse_text
 from govreports.readers import Unreadable, read_bytes
 from tests.gold import CORPUS, GOLD_DIR, load_gold
-from tests.render_formats import Cell, document, narrative_from, render_docx, render_text, truth_from_gold
+from tests.render_formats import Cell, document, narrative_from, render_docx, render_text, truth_from_gold, zip_members
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 NAMESPACES = {
@@ -43,19 +43,11 @@ def _members(data: bytes) -> dict[str, bytes]:
         return {info.filename: archive.read(info) for info in archive.infolist()}
 
 
-def _zipped(members: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return out.getvalue()
-
-
 def _with_document(document_xml: bytes, base: bytes | None = None) -> bytes:
     """A Word file (made by python-docx) whose ``word/document.xml`` is replaced by the given bytes."""
     members = _members(base or render_docx([("p", "placeholder")]))
     members["word/document.xml"] = document_xml
-    return _zipped(members)
+    return zip_members(members)
 
 
 def _with_body(body: str, *, prolog: str = "") -> bytes:
@@ -139,7 +131,7 @@ def _edit_body(data: bytes, edit: Callable[[etree._Element], None]) -> bytes:
     root = etree.fromstring(members["word/document.xml"])
     edit(root.find(f"{{{W_NS}}}body"))
     members["word/document.xml"] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-    return _zipped(members)
+    return zip_members(members)
 
 
 def _element(xml: str) -> etree._Element:
@@ -450,7 +442,7 @@ def test_parts_are_told_by_content_type_not_by_name() -> None:
     members["word/_rels/main.bin.rels"] = members.pop("word/_rels/document.xml.rels")
     members["_rels/.rels"] = members["_rels/.rels"].replace(b"word/document.xml", b"word/main.bin")
     members["[Content_Types].xml"] = members["[Content_Types].xml"].replace(b"/word/document.xml", b"/word/main.bin")
-    refused = _refusal(_zipped(members))
+    refused = _refusal(zip_members(members))
     assert (refused.reason, refused.detail) == ("corrupt_docx",
                                                 "word/main.bin carries a DTD; Word parts never do: refused")
 
@@ -460,7 +452,7 @@ def test_parts_are_told_by_content_type_not_by_name() -> None:
     members["word/media/image1.svg"] = svg
     members["[Content_Types].xml"] = members["[Content_Types].xml"].replace(
         b"<Default ", b'<Default Extension="svg" ContentType="image/svg+xml"/><Default ', 1)
-    assert _blocks(_zipped(members)) == ["2020年政府信息公开工作年度报告", "一、总体情况"]
+    assert _blocks(zip_members(members)) == ["2020年政府信息公开工作年度报告", "一、总体情况"]
 
 
 def test_a_dtd_in_the_content_types_or_a_header_part_is_refused() -> None:
@@ -471,4 +463,4 @@ def test_a_dtd_in_the_content_types_or_a_header_part_is_refused() -> None:
         changed[name] = re.sub(rb"(<\?xml[^>]*\?>)", rb"\1" + b"<!--" + b"x" * 5000 + b"-->" + DTD.encode(),
                                members[name], count=1)
         assert changed[name] != members[name]
-        assert _refusal(_zipped(changed)).detail.startswith(f"{name} carries a DTD")
+        assert _refusal(zip_members(changed)).detail.startswith(f"{name} carries a DTD")
